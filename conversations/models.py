@@ -1,0 +1,184 @@
+"""Conversations, their turns, and the audit and usage records of Realtime sessions."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class ConversationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(owner=user)
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    model = models.CharField(max_length=64, blank=True)
+    voice = models.CharField(max_length=32, blank=True)
+    # How many Realtime sessions were opened for this conversation; turns carry their session number.
+    session_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="conversation_owner_recent")]
+
+    def __str__(self):
+        return self.title or f"Conversation {self.created_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("conversations:detail", args=[self.pk])
+
+    @property
+    def display_title(self) -> str:
+        return str(self)
+
+    @property
+    def duration(self):
+        if self.started_at and self.ended_at:
+            return self.ended_at - self.started_at
+        return None
+
+
+class Turn(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Assistant"
+        TOOL = "tool", "Tool"
+
+    class Status(models.TextChoices):
+        COMPLETED = "completed", "Completed"
+        INTERRUPTED = "interrupted", "Interrupted"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    item_id = models.CharField(max_length=64, help_text="The Realtime conversation item id.")
+    previous_item_id = models.CharField(max_length=64, blank=True)
+    role = models.CharField(max_length=10, choices=Role)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status, default=Status.COMPLETED)
+    # Ordering key: the Realtime session within the conversation, then the position the
+    # client assigned when the item was first announced (creation order, not arrival order).
+    session = models.PositiveIntegerField(default=1)
+    position = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    audio_end_ms = models.PositiveIntegerField(null=True, blank=True)
+    tool_name = models.CharField(max_length=64, blank=True)
+    call_id = models.CharField(max_length=64, blank=True)
+    arguments = models.TextField(blank=True)
+    output = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["conversation", "session", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "item_id"], name="turn_unique_item_per_conversation"
+            ),
+            models.CheckConstraint(condition=~Q(item_id=""), name="turn_item_id_not_empty"),
+            models.CheckConstraint(
+                condition=Q(role__in=["user", "assistant", "tool"]), name="turn_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["completed", "interrupted", "failed"]), name="turn_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "session", "position"], name="turn_conversation_order")
+        ]
+
+    def __str__(self):
+        return f"{self.role} {self.item_id}"
+
+    @property
+    def is_interrupted(self) -> bool:
+        return self.status == self.Status.INTERRUPTED
+
+
+class SessionGrant(models.Model):
+    """Audit of one ephemeral-key mint: who, for which conversation, and how it went. Never the key."""
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", "Granted"
+        QUOTA_EXCEEDED = "quota_exceeded", "Quota exceeded"
+        NOT_CONFIGURED = "not_configured", "Not configured"
+        UPSTREAM_ERROR = "upstream_error", "Upstream error"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_grants"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="grants"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    model = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    upstream_request_id = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} {self.outcome} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DailyQuota(models.Model):
+    """How many sessions a user minted on one day; updated with one conditional UPDATE."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="daily_quotas")
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="quota_unique_user_day")]
+
+    def __str__(self):
+        return f"{self.user} {self.day}: {self.used}"
+
+
+class Usage(models.Model):
+    """Token counts of one response (from response.done), with its estimated cost in USD.
+
+    Input counts include their cached part, as in the upstream usage object.
+    """
+
+    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="usage")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="usages")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usages")
+    model = models.CharField(max_length=64, blank=True)
+    day = models.DateField(db_index=True)
+    text_in = models.PositiveIntegerField(default=0)
+    text_cached = models.PositiveIntegerField(default=0)
+    audio_in = models.PositiveIntegerField(default=0)
+    audio_cached = models.PositiveIntegerField(default=0)
+    text_out = models.PositiveIntegerField(default=0)
+    audio_out = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+
+    class Meta:
+        verbose_name_plural = "usage"
+
+    def __str__(self):
+        return f"{self.total_tokens} tokens ${self.cost}"

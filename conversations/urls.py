@@ -1,0 +1,17 @@
+from django.urls import path
+
+from conversations import api, views
+
+app_name = "conversations"
+
+urlpatterns = [
+    path("", views.talk, name="talk"),
+    path("realtime/session/", api.SessionView.as_view(), name="session"),
+    path("conversations/", views.conversation_list, name="list"),
+    path("conversations/<uuid:pk>/", views.conversation_detail, name="detail"),
+    path("api/conversations/", api.ConversationListView.as_view(), name="api-list"),
+    path("api/conversations/<uuid:pk>/", api.ConversationDetailView.as_view(), name="api-detail"),
+    path("api/conversations/<uuid:pk>/turns/", api.TurnIngestView.as_view(), name="api-turns"),
+    path("api/conversations/<uuid:pk>/export/", api.ConversationExportView.as_view(), name="api-export"),
+    path("api/export/", api.AccountExportView.as_view(), name="api-account-export"),
+]

@@ -1,0 +1,90 @@
+"""Settings come from the environment; production settings pass Django's deployment checks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x7#mK2!pQ9vR4$tW8zB1nL6cF3hJ5gD0sA-unique-and-long-enough-for-production",
+    "ALLOWED_HOSTS": "voice.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://voice.example.com",
+}
+
+
+def run(args, env):
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "CACHE_URL"}}
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def read_settings(env, *names):
+    code = (
+        "import json, django; from django.conf import settings; django.setup();"
+        f"print(json.dumps({{n: str(getattr(settings, n)) for n in {list(names)!r}}}))"
+    )
+    result = run(["-c", code], {"DJANGO_SETTINGS_MODULE": "voiceapp.settings", **env})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_check_deploy_reports_no_issues_with_production_settings():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run(["manage.py", "check"], {**PRODUCTION_ENV, "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_defaults_suit_a_laptop():
+    values = read_settings({"DEBUG": "true"}, "DATABASES", "CACHES", "OPENAI_BASE_URL", "SECURE_SSL_REDIRECT")
+    assert "sqlite3" in values["DATABASES"]
+    assert "LocMemCache" in values["CACHES"]
+    assert values["OPENAI_BASE_URL"] == "https://api.openai.com/v1"
+    assert values["SECURE_SSL_REDIRECT"] == "False"
+
+
+def test_services_and_upstreams_are_read_from_the_environment():
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/voice",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "OPENAI_BASE_URL": "http://127.0.0.1:8100/v1",
+        "OPEN_METEO_FORECAST_URL": "http://127.0.0.1:8100/v1/forecast",
+        "REALTIME_MODEL": "gpt-realtime-mini",
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    values = read_settings(
+        env,
+        "DATABASES",
+        "CACHES",
+        "OPENAI_BASE_URL",
+        "OPEN_METEO_FORECAST_URL",
+        "REALTIME_MODEL",
+        "SECURE_SSL_REDIRECT",
+        "CONTENT_SECURITY_POLICY",
+    )
+    assert "postgresql" in values["DATABASES"] and "'NAME': 'voice'" in values["DATABASES"]
+    assert "RedisCache" in values["CACHES"]
+    assert values["OPENAI_BASE_URL"] == "http://127.0.0.1:8100/v1"
+    assert values["OPEN_METEO_FORECAST_URL"] == "http://127.0.0.1:8100/v1/forecast"
+    assert values["REALTIME_MODEL"] == "gpt-realtime-mini"
+    assert values["SECURE_SSL_REDIRECT"] == "False"
+    assert "http://127.0.0.1:8100" in values["CONTENT_SECURITY_POLICY"]
+
+
+@pytest.mark.django_db
+def test_health_check_answers_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

@@ -1,0 +1,311 @@
+"""VoiceApp settings: every value comes from the environment (or an optional .env file)."""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# Real environment variables win over the file.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Django core -----------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for local development).")
+    SECRET_KEY = "django-insecure-dev-only-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "axes",
+    "csp",
+    "accounts",
+    "conversations",
+    "weather",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "voiceapp.middleware.PermissionsPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Axes must come last: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "voiceapp.urls"
+WSGI_APPLICATION = "voiceapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://voiceapp")}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (whitenoise) ---------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "voiceapp.storage.StaticStorage"
+    },
+}
+
+# --- Security ----------------------------------------------------------------
+# Production runs behind a TLS-terminating proxy; a plain-HTTP local run sets
+# SECURE_SSL_REDIRECT=false and SESSION_COOKIE_SECURE=false (see README).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+PERMISSIONS_POLICY = "microphone=(self), camera=(), geolocation=(), payment=(), usb=()"
+
+# --- Auth and accounts --------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "conversations:talk"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VoiceApp <noreply@localhost>")
+
+# Login brute-force protection (django-axes): lock a username+IP pair after repeated failures.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# --- REST API (DRF) -------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so that a request without credentials gets 401 + WWW-Authenticate.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "weather": env.str("WEATHER_THROTTLE_RATE", default="60/min"),
+        "turns": env.str("TURNS_THROTTLE_RATE", default="600/min"),
+        "mint": env.str("MINT_THROTTLE_RATE", default="30/min"),
+    },
+    "EXCEPTION_HANDLER": "voiceapp.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VoiceApp API",
+    "DESCRIPTION": "Conversation history, transcript export and the weather tool of VoiceApp.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Outbound HTTP (voiceapp/http.py) ---------------------------------------------
+UPSTREAM_TIMEOUT = env.float("UPSTREAM_TIMEOUT", default=8.0)
+UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.0)
+
+# --- OpenAI Realtime ------------------------------------------------------------
+# shared/docs/realtime-api.md: GA interface only (/realtime/client_secrets, /realtime/calls).
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1").rstrip("/")
+# "openai" sends Authorization: Bearer; "azure" sends the api-key header (Azure OpenAI GA /openai/v1).
+OPENAI_AUTH_STYLE = env.str(
+    "OPENAI_AUTH_STYLE", default="azure" if ".openai.azure.com" in OPENAI_BASE_URL else "openai"
+)
+REALTIME_MODEL = env.str("REALTIME_MODEL", default="gpt-realtime")
+REALTIME_VOICE = env.str("REALTIME_VOICE", default="marin")
+REALTIME_TRANSCRIPTION_MODEL = env.str("REALTIME_TRANSCRIPTION_MODEL", default="gpt-4o-mini-transcribe")
+REALTIME_INSTRUCTIONS = env.str(
+    "REALTIME_INSTRUCTIONS",
+    default=(
+        "You are a friendly, concise voice assistant. Keep answers short and conversational. "
+        "When the user asks about the weather, call get_weather for each place they mention."
+    ),
+)
+REALTIME_TOKEN_TTL = env.int("REALTIME_TOKEN_TTL", default=60)
+REALTIME_SESSIONS_PER_DAY = env.int("REALTIME_SESSIONS_PER_DAY", default=100)
+REALTIME_SESSION_LIMIT_SECONDS = env.int("REALTIME_SESSION_LIMIT_SECONDS", default=3600)
+# USD per 1M tokens (shared/docs/realtime-api.md §11); override with REALTIME_PRICES as JSON.
+REALTIME_PRICES = env.json(
+    "REALTIME_PRICES",
+    default={
+        "gpt-realtime": {
+            "text_in": 4.0,
+            "text_cached": 0.4,
+            "text_out": 16.0,
+            "audio_in": 32.0,
+            "audio_cached": 0.4,
+            "audio_out": 64.0,
+        },
+        "gpt-realtime-1.5": {
+            "text_in": 4.0,
+            "text_cached": 0.4,
+            "text_out": 16.0,
+            "audio_in": 32.0,
+            "audio_cached": 0.4,
+            "audio_out": 64.0,
+        },
+        "gpt-realtime-2": {
+            "text_in": 4.0,
+            "text_cached": 0.4,
+            "text_out": 24.0,
+            "audio_in": 32.0,
+            "audio_cached": 0.4,
+            "audio_out": 64.0,
+        },
+        "gpt-realtime-2.1": {
+            "text_in": 4.0,
+            "text_cached": 0.4,
+            "text_out": 24.0,
+            "audio_in": 32.0,
+            "audio_cached": 0.4,
+            "audio_out": 64.0,
+        },
+        "gpt-realtime-2.1-mini": {
+            "text_in": 0.6,
+            "text_cached": 0.06,
+            "text_out": 2.4,
+            "audio_in": 10.0,
+            "audio_cached": 0.3,
+            "audio_out": 20.0,
+        },
+        "gpt-realtime-mini": {
+            "text_in": 0.6,
+            "text_cached": 0.06,
+            "text_out": 2.4,
+            "audio_in": 10.0,
+            "audio_cached": 0.3,
+            "audio_out": 20.0,
+        },
+    },
+)
+
+# --- Weather (Open-Meteo) -------------------------------------------------------
+OPEN_METEO_GEOCODING_URL = env.str(
+    "OPEN_METEO_GEOCODING_URL", default="https://geocoding-api.open-meteo.com/v1/search"
+)
+OPEN_METEO_FORECAST_URL = env.str("OPEN_METEO_FORECAST_URL", default="https://api.open-meteo.com/v1/forecast")
+
+# --- Conversations ----------------------------------------------------------------
+CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)  # 0 = keep forever
+TURN_TEXT_MAX_LENGTH = env.int("TURN_TEXT_MAX_LENGTH", default=20_000)
+TURN_BATCH_MAX = env.int("TURN_BATCH_MAX", default=200)
+# Adds a no-op endpoint with the same authentication, used as the baseline by `make bench`.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
+# --- Content Security Policy (django-csp) -----------------------------------------
+_realtime_origin = "{0.scheme}://{0.netloc}".format(urlsplit(OPENAI_BASE_URL))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, _realtime_origin],
+        "media-src": [SELF, "blob:", "mediastream:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Logging ------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "oneline": {
+            "()": "voiceapp.log.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "oneline", "stream": "ext://sys.stdout"}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # One line per failed request; Django's default would add a traceback to 4xx noise.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "axes": {"level": "WARNING"},
+    },
+}
