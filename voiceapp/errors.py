@@ -24,6 +24,10 @@ class UpstreamError(ServiceError):
 
     status_code = status.HTTP_502_BAD_GATEWAY
 
+    def __init__(self, message: str, *, upstream_status: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.upstream_status = upstream_status
+
 
 class QuotaExceeded(ServiceError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS

@@ -307,5 +307,7 @@ LOGGING = {
         # One line per failed request; Django's default would add a traceback to 4xx noise.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "axes": {"level": "WARNING"},
+        # voiceapp/http.py logs upstream failures itself; httpx would log every request.
+        "httpx": {"level": "WARNING"},
     },
 }
