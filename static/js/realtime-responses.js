@@ -178,9 +178,10 @@ function truncatePlayingItem(state, response, heardMs, fx) {
 }
 
 // The server's own truncation (if it reports one) is the best measure of what was heard.
+// It comes first; a later one is only the echo of our own truncate, so the first one wins.
 export function itemTruncated(state, event, now, fx) {
   const item = state.items[event.item_id];
-  if (!item || item.role !== "assistant") return state;
+  if (!item || item.role !== "assistant" || item.serverHeardMs != null) return state;
   let next = put(state, item.id, { serverHeardMs: event.audio_end_ms });
   const response = next.responses[item.responseId];
   if (response) next = finalizeResponse(next, response.id, now, fx);

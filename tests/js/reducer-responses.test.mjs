@@ -174,6 +174,9 @@ test("a server-reported truncation corrects the heard estimate", () => {
   const [turn] = posted(effects);
   assert.equal(turn.audio_end_ms, 4000);
   assert.ok(turn.text.length > 40 && turn.text.length < LONG.length);
+  // The echo of our own truncate (500 ms) does not override the server's measure.
+  const echo = run([{ type: "conversation.item.truncated", item_id: "item_A1", content_index: 0, audio_end_ms: 500 }], run([{ type: "conversation.item.truncated", item_id: "item_A1", content_index: 0, audio_end_ms: 4000 }], state).state);
+  assert.deepEqual(posted(echo.effects), []);
 });
 
 test("error events become human messages; session_expired is fatal", () => {
