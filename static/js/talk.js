@@ -150,19 +150,21 @@ async function teardown(current, { status = "ended", keepalive = false } = {}) {
   current.connection?.close();
   stopStream(current.microphone);
   detachRemoteAudio(ui.remoteAudio);
-  ui.setConnection("idle");
-  ui.setStatus(status);
   ui.setLevel(0);
-  if (!current.conversation) return;
-  if (keepalive) {
+  if (current.conversation && keepalive) {
     turns.flushWithKeepalive();
     api.endConversation(current.conversation, { keepalive: true }).catch(() => {});
-    return;
+  } else if (current.conversation) {
+    // Start comes back only once the last turns are saved and the conversation is closed.
+    ui.setConnection("stopping");
+    ui.setStatus("saving");
+    await Promise.race([turns.flush(), new Promise((resolve) => setTimeout(resolve, FLUSH_TIMEOUT_MS))]);
+    await api.endConversation(current.conversation).catch(() => {
+      ui.showNotice("The call ended, but the server could not be told. It still appears in your history.");
+    });
   }
-  await Promise.race([turns.flush(), new Promise((resolve) => setTimeout(resolve, FLUSH_TIMEOUT_MS))]);
-  await api.endConversation(current.conversation).catch(() => {
-    ui.showNotice("The call ended, but the server could not be told. It still appears in your history.");
-  });
+  ui.setConnection("idle");
+  ui.setStatus(status);
 }
 
 ui.renderHistory(config.turns || [], describeCall);

@@ -9,6 +9,7 @@ const STATUS = {
   thinking: "Thinking…",
   speaking: "Speaking",
   muted: "Muted",
+  saving: "Saving…",
   ended: "Call ended",
   error: "Disconnected",
 };
@@ -112,11 +113,12 @@ export function createUi(doc = document) {
       });
     },
 
-    // "idle" | "connecting" | "connected"
+    // "idle" | "connecting" | "connected" | "stopping" (saving the last turns)
     setConnection(state) {
-      const active = state !== "idle";
+      const active = state === "connecting" || state === "connected";
       connect.setAttribute("aria-pressed", String(active));
       connect.dataset.state = state;
+      connect.disabled = state === "stopping";
       connectLabel.textContent = state === "connecting" ? "Cancel" : active ? "Stop" : "Start";
       mute.disabled = state !== "connected";
       input.disabled = send.disabled = state !== "connected";
