@@ -84,6 +84,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://voiceapp")}
+# A Redis outage degrades caching and throttling instead of failing requests with a 500.
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -178,7 +181,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Outbound HTTP (voiceapp/http.py) ---------------------------------------------
-UPSTREAM_TIMEOUT = env.float("UPSTREAM_TIMEOUT", default=8.0)
+UPSTREAM_TIMEOUT = env.float("UPSTREAM_TIMEOUT", default=5.0)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.0)
 
 # --- OpenAI Realtime ------------------------------------------------------------
