@@ -1,0 +1,1 @@
+"""`make bench`: the deployed stack under load, measured as ratios against same-run baselines."""

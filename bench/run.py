@@ -1,0 +1,646 @@
+"""Orchestrates `make bench`: database, fake upstream, gunicorn, the load scenarios, table and JSON."""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.stats import Result, Target, all_met, format_table, merge, to_json
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / ".bench"
+UPSTREAM_DELAY = 0.05  # seconds the fake client_secrets takes, like a fast real upstream
+UPSTREAM_TIMEOUT = 3.0  # the app's UPSTREAM_TIMEOUT during the run: how long a hung call holds a thread
+LOAD_CONNECTIONS = 16
+HANG_CONNECTIONS = 8  # half the server's threads wait on a dead upstream
+HISTORY_CONNECTIONS = 8
+EXPORT_SIZES = (1_000, 10_000)
+HISTORY_SIZES = (10, 1_000)
+EXPORT_FORMATS = ("md", "txt", "csv", "srt")
+MIB = 1024 * 1024
+
+
+@dataclass
+class Plan:
+    duration: float  # seconds of one measured phase
+    rounds: int  # how often baseline and ours alternate
+    export_repeats: int
+    warmup: float = 0.5
+
+
+PLANS = {
+    "full": Plan(duration=4.0, rounds=3, export_repeats=3),
+    "quick": Plan(duration=2.0, rounds=2, export_repeats=2),
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(*, database_url: str, cache_url: str, upstream: str, static_root: str) -> dict:
+    """The deployed configuration, on loopback: no TLS, the fake upstream, throttles out of the way."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "BENCH_STATIC_ROOT": static_root,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + os.urandom(24).hex(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "DATABASE_URL": database_url,
+        "CACHE_URL": cache_url,
+        "BENCH_ENDPOINTS": "true",
+        "OPENAI_API_KEY": "sk-bench",
+        "OPENAI_BASE_URL": f"{upstream}/v1",
+        "OPEN_METEO_GEOCODING_URL": f"{upstream}/v1/search",
+        "OPEN_METEO_FORECAST_URL": f"{upstream}/v1/forecast",
+        # Per user and per second, so the throttle still runs (and stores its history) on every request.
+        "TURNS_THROTTLE_RATE": "1000/s",
+        "MINT_THROTTLE_RATE": "1000/s",
+        "WEATHER_THROTTLE_RATE": "1000/s",
+        "REALTIME_SESSIONS_PER_DAY": "100000000",
+        "UPSTREAM_TIMEOUT": str(UPSTREAM_TIMEOUT),
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@contextlib.contextmanager
+def process(args: list[str], *, env: dict, logfile: Path, ready):
+    """Start a child in its own process group, wait until `ready()`, stop it (and only it) afterwards."""
+    with logfile.open("w") as out:
+        child = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{args[0]} did not start; see {logfile}")
+            time.sleep(0.2)
+        yield child
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+class Bench:
+    def __init__(self, *, base_url: str, upstream: str, fixtures, plan: Plan):
+        self.base_url = base_url
+        self.upstream = upstream
+        self.fx = fixtures
+        self.plan = plan
+        self.details: dict = {}
+        self.http = httpx.Client(base_url=base_url, timeout=60)
+
+    # --- helpers -------------------------------------------------------------------
+    def load(self, phases: list[dict]) -> list[dict]:
+        spec = {"base_url": self.base_url, "phases": phases}
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.load"],
+            cwd=ROOT,
+            input=json.dumps(spec),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(done.stdout)["phases"]
+
+    def alternate(self, name: str, groups: dict[str, list[dict]], *, pause_after: dict | None = None) -> dict:
+        """Run each load in turn, `rounds` times, and merge each one's rounds: {load: {group: summary}}."""
+        phases = []
+        for _ in range(self.plan.rounds):
+            for load, load_groups in groups.items():
+                phases.append(
+                    {
+                        "name": load,
+                        "duration": self.plan.duration,
+                        "warmup": self.plan.warmup,
+                        "pause_after": (pause_after or {}).get(load, 0),
+                        "groups": load_groups,
+                    }
+                )
+        runs = self.load(phases)
+        merged: dict[str, dict] = {}
+        for load in groups:
+            merged[load] = {}
+            for group in groups[load]:
+                group_runs = [run["groups"][group["name"]] for run in runs if run["name"] == load]
+                summary = merge(group_runs)
+                summary["statuses"] = _add_counts(run["statuses"] for run in group_runs)
+                samples = {}
+                for run in group_runs:
+                    samples.update(run["error_samples"])
+                if samples:
+                    summary["error_samples"] = samples
+                merged[load][group["name"]] = summary
+        self.details[name] = merged
+        return merged
+
+    def check(self, method: str, path: str, *, expect: tuple[int, ...], **kwargs) -> str | None:
+        """None when the endpoint answers as expected, else a note saying what it did."""
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code in expect:
+            return None
+        return f"{method} {path.split('?')[0]} answered {response.status_code}: {response.text[:120]!r}"
+
+    def token(self, key: str) -> dict:
+        return {"Authorization": f"Token {key}"}
+
+    def turn_requests(self) -> list[dict]:
+        return [
+            {
+                "method": "POST",
+                "path": f"/api/conversations/{conversation}/turns/",
+                "headers": self.token(key),
+                "turn": True,
+            }
+            for key, conversation in zip(self.fx.load_tokens, self.fx.load_conversations, strict=True)
+        ]
+
+    def noop_token_requests(self, method: str = "POST") -> list[dict]:
+        return [
+            {"method": method, "path": "/bench/noop/", "headers": self.token(key), "turn": method == "POST"}
+            for key in self.fx.load_tokens
+        ]
+
+    # --- scenarios -------------------------------------------------------------------
+    def ingest(self) -> list[Result]:
+        from bench.load import turn_body
+        from bench.seed import LOAD_USERS
+
+        first = self.turn_requests()[0]
+        broken = self.check(
+            "POST",
+            first["path"],
+            expect=(200, 201),
+            headers=first["headers"],
+            json=[turn_body(prefix="check", connection=0, seq=0)],
+        )
+        if broken:
+            return _missing(["ingest", "ingest_p99"], broken)
+        runs = self.alternate(
+            "ingest",
+            {
+                "noop": [
+                    {"name": "main", "connections": LOAD_CONNECTIONS, "requests": self.noop_token_requests()}
+                ],
+                "ingest": [
+                    {"name": "main", "connections": LOAD_CONNECTIONS, "requests": self.turn_requests()}
+                ],
+            },
+        )
+        noop, ours = runs["noop"]["main"], runs["ingest"]["main"]
+        note = _errors_note(ours) or _errors_note(noop)
+        users = f"{LOAD_CONNECTIONS} connections, one user and conversation each ({LOAD_USERS} users)"
+        return [
+            Result("ingest", ours["rps"], noop["rps"], "req/s", Target(">=", 0.7), note or users),
+            Result("ingest_p99", ours["p99_ms"], noop["p99_ms"], "ms", Target("<=", 2.0)),
+        ]
+
+    def mint(self) -> list[Result]:
+        from bench.seed import csrf_headers
+
+        headers = [csrf_headers(cookie) for cookie in self.fx.mint_cookies]
+        broken = self.check("POST", "/realtime/session/", expect=(201,), headers=headers[0], json={})
+        if broken:
+            return _missing(["mint"], broken)
+        # One connection: the latency a user waits for, without queueing behind other requests.
+        runs = self.alternate(
+            "mint",
+            {
+                "noop": [
+                    {
+                        "name": "main",
+                        "connections": 1,
+                        "requests": [
+                            {"method": "POST", "path": "/bench/noop/", "headers": headers[0], "json": {}}
+                        ],
+                    }
+                ],
+                "mint": [
+                    {
+                        "name": "main",
+                        "connections": 1,
+                        "requests": [
+                            {
+                                "method": "POST",
+                                "path": "/realtime/session/",
+                                "headers": headers[0],
+                                "json": {},
+                            }
+                        ],
+                    }
+                ],
+            },
+        )
+        noop, ours = runs["noop"]["main"], runs["mint"]["main"]
+        overhead = ours["p50_ms"] - 1000 * UPSTREAM_DELAY
+        note = _errors_note(ours) or (
+            f"p50 {ours['p50_ms']:.1f} ms minus the fake upstream's {1000 * UPSTREAM_DELAY:.0f} ms, "
+            "vs the no-op's p50 (session + CSRF both), one connection"
+        )
+        return [Result("mint", overhead, noop["p50_ms"], "ms", Target("<=", 3.0), note)]
+
+    def export(self) -> list[Result]:
+        headers = self.token(self.fx.export_token)
+        small, large = (self.fx.export_conversations[size] for size in EXPORT_SIZES)
+        broken = self.check(
+            "GET", f"/api/conversations/{small}/export/?format=json", expect=(200,), headers=headers
+        )
+        if broken:
+            return _missing(["export", "export_1k", "export_memory"], broken)
+        results = []
+        timings = {}
+        for size in EXPORT_SIZES:
+            conversation = self.fx.export_conversations[size]
+            loads = {
+                "raw": f"/bench/export-raw/{conversation}/",
+                "json": f"/api/conversations/{conversation}/export/?format=json",
+            }
+            if size == max(EXPORT_SIZES):
+                loads.update(
+                    {fmt: f"/api/conversations/{conversation}/export/?format={fmt}" for fmt in EXPORT_FORMATS}
+                )
+            timings[size] = self.sequential(f"export_{size}", loads, headers)
+        big, little = timings[max(EXPORT_SIZES)], timings[min(EXPORT_SIZES)]
+        results.append(
+            Result(
+                "export",
+                big["json"]["p50_ms"],
+                big["raw"]["p50_ms"],
+                "ms",
+                Target("<=", 1.5),
+                _errors_note(big["json"]),
+            )
+        )
+        results.append(Result("export_1k", little["json"]["p50_ms"], little["raw"]["p50_ms"], "ms"))
+        for fmt in EXPORT_FORMATS:
+            results.append(
+                Result(
+                    f"export_{fmt}",
+                    big[fmt]["p50_ms"],
+                    big["raw"]["p50_ms"],
+                    "ms",
+                    note=_errors_note(big[fmt]),
+                )
+            )
+        memory = {}
+        for probe in ("tracemalloc", "rss"):
+            for size in EXPORT_SIZES:
+                response = self.http.get(
+                    f"/bench/export-memory/{self.fx.export_conversations[size]}/",
+                    params={"format": "json", "probe": probe},
+                    headers=headers,
+                )
+                response.raise_for_status()
+                memory[f"{probe}_{size}"] = response.json()
+        self.details["export_memory"] = memory
+        peak = {key: value["peak_bytes"] / MIB for key, value in memory.items()}
+        results.append(
+            Result(
+                "export_memory",
+                peak["tracemalloc_10000"],
+                peak["tracemalloc_1000"],
+                "MiB",
+                Target("<=", 2.0),
+                "peak Python allocations while streaming 10k turns vs 1k (flat: 10x the turns, < 2x the memory)",
+            )
+        )
+        results.append(
+            Result(
+                "export_memory_rss",
+                peak["rss_10000"],
+                peak["rss_1000"],
+                "MiB",
+                note="growth of the worker's peak RSS during the export, 10k vs 1k (includes C buffers)",
+            )
+        )
+        return results
+
+    def sequential(self, name: str, loads: dict[str, str], headers: dict) -> dict:
+        """Latency of one request after another (no queueing), alternating between the loads."""
+        groups = {
+            load: [
+                {
+                    "name": "main",
+                    "connections": 1,
+                    "requests": [{"method": "GET", "path": path, "headers": headers}],
+                }
+            ]
+            for load, path in loads.items()
+        }
+        self.load([{"name": load, "count": 1, "groups": load_groups} for load, load_groups in groups.items()])
+        phases = [
+            {"name": load, "count": self.plan.export_repeats, "groups": load_groups}
+            for _ in range(self.plan.rounds)
+            for load, load_groups in groups.items()
+        ]
+        runs = self.load(phases)
+        merged = {
+            load: merge([run["groups"]["main"] for run in runs if run["name"] == load]) for load in groups
+        }
+        self.details[name] = merged
+        return merged
+
+    def history(self) -> list[Result]:
+        from bench.seed import csrf_headers
+
+        session = csrf_headers(self.fx.history_cookie)
+        token = self.token(self.fx.history_token)
+        broken = self.check("GET", "/conversations/", expect=(200,), headers=session) or self.check(
+            "GET", "/api/conversations/?page=1", expect=(200,), headers=token
+        )
+        results = []
+        counts = self.fx.query_counts
+        small, large = min(HISTORY_SIZES), max(HISTORY_SIZES)
+        for name in ("history_page", "history_api"):
+            results.append(
+                Result(
+                    f"{name}_queries",
+                    counts[name][large],
+                    counts[name][small],
+                    "queries",
+                    Target("<=", 1.0),
+                    f"queries with {large} conversations vs {small}",
+                )
+            )
+        if broken:
+            return [*_missing(["history_page", "history_api"], broken), *results]
+
+        def group(path, headers):
+            return [
+                {
+                    "name": "main",
+                    "connections": HISTORY_CONNECTIONS,
+                    "requests": [{"method": "GET", "path": path, "headers": headers}],
+                }
+            ]
+
+        runs = self.alternate(
+            "history",
+            {
+                "noop_session": group("/bench/noop/", session),
+                "page": group("/conversations/", session),
+                "noop_token": group("/bench/noop/", token),
+                "api": group("/api/conversations/?page=1", token),
+            },
+        )
+        return [
+            Result(
+                "history_page",
+                runs["page"]["main"]["rps"],
+                runs["noop_session"]["main"]["rps"],
+                "req/s",
+                note=_errors_note(runs["page"]["main"])
+                or f"{large} conversations, {HISTORY_CONNECTIONS} connections",
+            ),
+            Result(
+                "history_api",
+                runs["api"]["main"]["rps"],
+                runs["noop_token"]["main"]["rps"],
+                "req/s",
+                note=_errors_note(runs["api"]["main"]) or "first page",
+            ),
+            *results,
+        ]
+
+    def upstream_hang(self) -> list[Result]:
+        from bench.seed import csrf_headers
+
+        first = self.turn_requests()[0]
+        from bench.load import turn_body
+
+        broken = self.check(
+            "POST",
+            first["path"],
+            expect=(200, 201),
+            headers=first["headers"],
+            json=turn_body(prefix="hang", connection=0, seq=0),
+        )
+        if broken:
+            return _missing(["upstream_hang", "upstream_hang_p99"], broken)
+        httpx.post(f"{self.upstream}/_bench/hang", json={"hang": True}, timeout=5).raise_for_status()
+        hang_requests = []
+        for i in range(HANG_CONNECTIONS):
+            if i % 2:
+                hang_requests.append(
+                    {
+                        "method": "POST",
+                        "path": "/realtime/session/",
+                        "headers": csrf_headers(self.fx.mint_cookies[i % len(self.fx.mint_cookies)]),
+                        "json": {},
+                    }
+                )
+            else:
+                hang_requests.append(
+                    {
+                        "method": "GET",
+                        "path": f"/api/weather/?location=Atlantis{i}",
+                        "headers": self.token(self.fx.history_token),
+                    }
+                )
+        ingest = {"name": "main", "connections": LOAD_CONNECTIONS, "requests": self.turn_requests()}
+        hang = {
+            "name": "hang",
+            "connections": HANG_CONNECTIONS,
+            "requests": hang_requests,
+            "background": True,
+            "expect_errors": True,
+        }
+        try:
+            runs = self.alternate(
+                "upstream_hang",
+                {"normal": [ingest], "hang": [ingest, hang]},
+                # Threads still wait on the dead upstream after the load stops: let them time out.
+                pause_after={"hang": UPSTREAM_TIMEOUT + 0.5},
+            )
+        finally:
+            httpx.post(f"{self.upstream}/_bench/hang", json={"hang": False}, timeout=5)
+        normal, ours = runs["normal"]["main"], runs["hang"]["main"]
+        hung = runs["hang"]["hang"]
+        note = _errors_note(ours) or (
+            f"{HANG_CONNECTIONS} clients calling weather and mint on a silent upstream "
+            f"(answers: {hung['statuses']}), UPSTREAM_TIMEOUT={UPSTREAM_TIMEOUT:g}s"
+        )
+        return [
+            Result("upstream_hang", ours["rps"], normal["rps"], "req/s", Target(">=", 0.7), note),
+            Result("upstream_hang_p99", ours["p99_ms"], normal["p99_ms"], "ms", Target("<=", 250, on="ours")),
+        ]
+
+
+def _add_counts(dicts) -> dict:
+    total: dict[str, int] = {}
+    for counts in dicts:
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def _errors_note(summary: dict) -> str:
+    if not summary.get("errors"):
+        return ""
+    return (
+        f"{summary['errors']} failed requests: {summary.get('statuses')} {summary.get('error_samples', '')}"[
+            :300
+        ]
+    )
+
+
+def _missing(names: list[str], note: str) -> list[Result]:
+    return [Result(name, None, None, "", Target("<=", 0), note) for name in names]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="shorter phases and fewer rounds (about half the time)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voiceapp_bench"),
+        help="PostgreSQL database to drop, create and fill (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/2"),
+        help="Redis database for the cache; flushed (default: %(default)s)",
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=["ingest", "mint", "export", "history", "upstream_hang"],
+        help="run these scenarios only",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    plan = PLANS["quick" if args.quick else "full"]
+    OUT.mkdir(exist_ok=True)
+    started = time.monotonic()
+    upstream_port, app_port = free_port(), free_port()
+    upstream = f"http://127.0.0.1:{upstream_port}"
+    base_url = f"http://127.0.0.1:{app_port}"
+    static_root = tempfile.mkdtemp(prefix="voiceapp-bench-static-")
+    env = bench_env(
+        database_url=args.database_url, cache_url=args.cache_url, upstream=upstream, static_root=static_root
+    )
+    os.environ.update(env)
+
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.db import connections
+
+    from bench import seed
+
+    log(f"fresh database {args.database_url.rsplit('/', 1)[-1]}: migrate, collectstatic, seed")
+    seed.recreate_database(args.database_url)
+    seed.prepare()
+    cache.clear()
+    fixtures = seed.seed(export_sizes=EXPORT_SIZES, history_sizes=HISTORY_SIZES)
+    connections.close_all()
+    log(f"seeded in {time.monotonic() - started:.0f}s; starting the fake upstream and gunicorn")
+
+    child_env = {**os.environ, **env}
+    upstream_cmd = [
+        sys.executable,
+        "-m",
+        "bench.upstream",
+        "--port",
+        str(upstream_port),
+        "--delay",
+        str(UPSTREAM_DELAY),
+    ]
+    gunicorn_cmd = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "voiceapp.wsgi",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--timeout",
+        "30",
+        "--bind",
+        f"127.0.0.1:{app_port}",
+    ]
+    results: list[Result] = []
+    bench = None
+    with (
+        process(
+            upstream_cmd, env=child_env, logfile=OUT / "upstream.log", ready=lambda: _listening(upstream_port)
+        ),
+        process(
+            gunicorn_cmd,
+            env=child_env,
+            logfile=OUT / "gunicorn.log",
+            ready=lambda: answers(f"{base_url}/healthz"),
+        ),
+    ):
+        bench = Bench(base_url=base_url, upstream=upstream, fixtures=fixtures, plan=plan)
+        for scenario in args.only or ["ingest", "mint", "export", "history", "upstream_hang"]:
+            log(f"{scenario} ...")
+            results += getattr(bench, scenario)()
+    elapsed = time.monotonic() - started
+    table = format_table(results)
+    print(table)
+    (OUT / "latest.json").write_text(json.dumps(to_json(results), indent=2) + "\n")
+    details = {
+        "plan": plan.__dict__,
+        "elapsed_seconds": round(elapsed, 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_after": os.getloadavg(),
+            "python": platform.python_version(),
+        },
+        "server": {"workers": args.workers, "threads": args.threads, "upstream_timeout": UPSTREAM_TIMEOUT},
+        "query_counts": fixtures.query_counts,
+        "runs": bench.details if bench else {},
+    }
+    (OUT / "details.json").write_text(json.dumps(details, indent=2, default=str) + "\n")
+    print(f"\nwrote .bench/latest.json and .bench/details.json in {elapsed:.0f}s")
+    if not all_met(results):
+        print("some targets were missed (see docs/performance.md)")
+        sys.exit(1)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
