@@ -1,15 +1,39 @@
 """REST API of conversations: session mint, turn ingest, history and export."""
 
-from django.views.decorators.cache import never_cache
+import io
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from django.views.decorators.cache import never_cache
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations import minting
-from conversations.serializers import SessionGrantSerializer, SessionRequestSerializer
+from conversations import exports, minting, services
+from conversations.filters import ConversationFilter
+from conversations.models import Conversation, Turn
+from conversations.serializers import (
+    ConversationDetailSerializer,
+    ConversationSerializer,
+    ConversationUpdateSerializer,
+    SessionGrantSerializer,
+    SessionRequestSerializer,
+    TurnInSerializer,
+    TurnSerializer,
+)
+
+NOT_FOUND = "This conversation does not exist. It may have been deleted."
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -24,16 +48,173 @@ class SessionView(APIView):
     def post(self, request):
         body = SessionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        grant = minting.mint_session(user=request.user, conversation_id=body.validated_data.get("conversation"))
+        grant = minting.mint_session(
+            user=request.user, conversation_id=body.validated_data.get("conversation")
+        )
         return Response(SessionGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
-class _NotYet(APIView):
+class BoundedJSONParser(JSONParser):
+    """JSON with a byte limit. DRF reads the body stream itself, so Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE check never runs for JSON; this applies the same limit."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = parser_context["request"]
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if limit is not None and declared > limit:
+            raise RequestDataTooBig("The request body is too large.")
+        body = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(body) > limit:
+            raise RequestDataTooBig("The request body is too large.")
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
+        except ParseError:
+            raise ParseError("The request body is not valid JSON.") from None
+
+
+class DownloadNegotiation(DefaultContentNegotiation):
+    """`?format=` names an export format here, not a DRF renderer; errors are still JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _owned_conversation(request, pk, queryset=None) -> Conversation:
+    queryset = Conversation.objects.all() if queryset is None else queryset
+    try:
+        return get_object_or_404(queryset.filter(owner=request.user), pk=pk)
+    except Http404:
+        raise NotFound(NOT_FOUND) from None
+
+
+class ConversationListView(generics.ListAPIView):
+    """The user's conversations, newest first, with turn counts, tokens and estimated cost."""
+
+    serializer_class = ConversationSerializer
+    filterset_class = ConversationFilter
+
+    def get_queryset(self):
+        return services.account_conversations(user=self.request.user)
+
+    @extend_schema(operation_id="conversations_list")
     def get(self, request, *args, **kwargs):
-        return Response({"detail": "Not implemented yet."}, status=status.HTTP_501_NOT_IMPLEMENTED)
-
-    post = patch = delete = get
+        return super().get(request, *args, **kwargs)
 
 
-ConversationListView = ConversationDetailView = TurnIngestView = _NotYet
-ConversationExportView = AccountExportView = _NotYet
+class ConversationDetailView(APIView):
+    """One conversation with its ordered turns; PATCH renames or ends it; DELETE removes it."""
+
+    parser_classes = [BoundedJSONParser]
+
+    def _get(self, request, pk) -> Conversation:
+        return _owned_conversation(request, pk, services.with_stats(Conversation.objects.all()))
+
+    @extend_schema(operation_id="conversations_retrieve", responses=ConversationDetailSerializer)
+    def get(self, request, pk):
+        turns = Turn.objects.select_related("usage").order_by("session", "position", "id")
+        conversation = _owned_conversation(
+            request,
+            pk,
+            services.with_stats(Conversation.objects.all()).prefetch_related(
+                Prefetch("turns", queryset=turns)
+            ),
+        )
+        return Response(ConversationDetailSerializer(conversation).data)
+
+    @extend_schema(
+        operation_id="conversations_update",
+        request=ConversationUpdateSerializer,
+        responses=ConversationSerializer,
+    )
+    def patch(self, request, pk):
+        conversation = self._get(request, pk)
+        body = ConversationUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.update_conversation(conversation=conversation, **body.validated_data)
+        return Response(ConversationSerializer(self._get(request, pk)).data)
+
+    @extend_schema(operation_id="conversations_destroy", responses={204: None})
+    def delete(self, request, pk):
+        services.delete_conversation(conversation=_owned_conversation(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TurnIngestView(APIView):
+    """Store one turn, or a JSON list of turns (catching up after a network drop)."""
+
+    throttle_scope = "turns"
+    parser_classes = [BoundedJSONParser]
+
+    @extend_schema(
+        operation_id="conversations_turns_create",
+        description=(
+            "Idempotent on item_id: a new item answers 201, a repeated or updated one 200. "
+            "The body may also be a JSON list of up to TURN_BATCH_MAX turns; the answer is then a list."
+        ),
+        request=TurnInSerializer,
+        responses={201: TurnSerializer, 200: TurnSerializer},
+    )
+    def post(self, request, pk):
+        conversation = _owned_conversation(request, pk)
+        batch = isinstance(request.data, list)
+        if batch:
+            body = TurnInSerializer(
+                data=request.data, many=True, allow_empty=False, max_length=settings.TURN_BATCH_MAX
+            )
+        else:
+            body = TurnInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        items = body.validated_data if batch else [body.validated_data]
+        turns, created = services.record_turns(conversation=conversation, turns=items)
+        data = TurnSerializer(turns, many=True).data if batch else TurnSerializer(turns[0]).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _export_format(request, allowed) -> str:
+    chosen = request.query_params.get("format", "json")
+    if chosen not in allowed:
+        raise ParseError(f'Unknown export format "{chosen}". Use one of: {", ".join(allowed)}.')
+    return chosen
+
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format", str, enum=list(exports.FORMATS), default="json", description="File format of the download."
+)
+
+
+class ConversationExportView(APIView):
+    """Download one conversation as JSON, Markdown, text, CSV or SRT subtitles."""
+
+    content_negotiation_class = DownloadNegotiation
+
+    @extend_schema(
+        operation_id="conversations_export",
+        parameters=[FORMAT_PARAMETER],
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment.")},
+    )
+    def get(self, request, pk):
+        export_format = _export_format(request, list(exports.FORMATS))
+        conversation = _owned_conversation(request, pk, services.with_stats(Conversation.objects.all()))
+        return exports.conversation_response(conversation, export_format)
+
+
+class AccountExportView(APIView):
+    """Download every conversation of the user, with turns, as one JSON document."""
+
+    content_negotiation_class = DownloadNegotiation
+
+    @extend_schema(
+        operation_id="account_export",
+        parameters=[OpenApiParameter("format", str, enum=["json"], default="json")],
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="JSON, as an attachment.")},
+    )
+    def get(self, request):
+        _export_format(request, ["json"])
+        header = {"user": request.user.get_username(), "exported_at": timezone.now()}
+        return exports.many_response(
+            services.account_conversations(user=request.user), header=header, name=request.user.get_username()
+        )

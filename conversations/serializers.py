@@ -1,10 +1,19 @@
 """Input and output shapes of the conversations API."""
 
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from conversations.models import Conversation, Turn, Usage
 
 
 class SessionRequestSerializer(serializers.Serializer):
-    conversation = serializers.UUIDField(required=False, allow_null=True, help_text="Continue this conversation.")
+    conversation = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Continue this conversation."
+    )
 
 
 class SessionGrantSerializer(serializers.Serializer):
@@ -14,3 +23,204 @@ class SessionGrantSerializer(serializers.Serializer):
     model = serializers.CharField()
     calls_url = serializers.URLField(help_text="POST the SDP offer here.")
     session = serializers.IntegerField(help_text="Number of this Realtime session within the conversation.")
+
+
+# --- Turn ingest and history -------------------------------------------------------------------
+# One policy for every body this API accepts: a field it does not know is an error (400), so that a
+# typo or a read-only field ("model") never looks like it was saved. Only `usage` is let through as
+# sent: it is OpenAI's object and may grow fields we do not read.
+
+
+class StrictFieldsMixin:
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - {name for name, f in self.fields.items() if not f.read_only})
+            if unknown:
+                accepted = ", ".join(name for name, f in self.fields.items() if not f.read_only)
+                message = f"Unknown field. Accepted fields: {accepted}."
+                raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class _CachedTokens(serializers.Serializer):
+    text_tokens = serializers.IntegerField(min_value=0, default=0)
+    audio_tokens = serializers.IntegerField(min_value=0, default=0)
+    image_tokens = serializers.IntegerField(min_value=0, default=0)
+
+
+class _InputTokens(_CachedTokens):
+    cached_tokens = serializers.IntegerField(min_value=0, default=0)
+    cached_tokens_details = _CachedTokens(required=False, allow_null=True)
+
+
+class _OutputTokens(serializers.Serializer):
+    text_tokens = serializers.IntegerField(min_value=0, default=0)
+    audio_tokens = serializers.IntegerField(min_value=0, default=0)
+
+
+class UsageInSerializer(serializers.Serializer):
+    """`response.usage` of the Realtime `response.done` event (shared/docs/realtime-api.md §5.5)."""
+
+    total_tokens = serializers.IntegerField(min_value=0, default=0)
+    input_tokens = serializers.IntegerField(min_value=0, default=0)
+    output_tokens = serializers.IntegerField(min_value=0, default=0)
+    input_token_details = _InputTokens(required=False, allow_null=True)
+    output_token_details = _OutputTokens(required=False, allow_null=True)
+
+
+class TurnInSerializer(StrictFieldsMixin, serializers.Serializer):
+    """One turn as the browser posts it; a later post for the same item_id updates the turn."""
+
+    item_id = serializers.CharField(max_length=64)
+    previous_item_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    session = serializers.IntegerField(
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        allow_null=True,
+        help_text="Realtime session number.",
+    )
+    position = serializers.IntegerField(
+        min_value=0,
+        max_value=2_147_483_647,
+        required=False,
+        allow_null=True,
+        help_text="Creation order of the item within its Realtime session.",
+    )
+    role = serializers.ChoiceField(choices=Turn.Role.choices)
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    status = serializers.ChoiceField(choices=Turn.Status.choices, required=False)
+    started_at = serializers.DateTimeField(required=False, allow_null=True)
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    audio_end_ms = serializers.IntegerField(
+        min_value=0, max_value=2_147_483_647, required=False, allow_null=True
+    )
+    name = serializers.CharField(max_length=64, required=False, allow_blank=True, help_text="Tool name.")
+    call_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    arguments = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    output = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    usage = UsageInSerializer(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        limit = settings.TURN_TEXT_MAX_LENGTH
+        too_long = {
+            name: [f"Ensure this field has no more than {limit} characters."]
+            for name in ("text", "arguments", "output")
+            if len(attrs.get(name) or "") > limit
+        }
+        if too_long:
+            raise serializers.ValidationError(too_long)
+        return attrs
+
+
+class UsageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Usage
+        fields = [
+            "total_tokens",
+            "text_in",
+            "text_cached",
+            "audio_in",
+            "audio_cached",
+            "text_out",
+            "audio_out",
+            "cost",
+        ]
+
+
+class TurnSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="tool_name")
+    usage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Turn
+        fields = [
+            "item_id",
+            "previous_item_id",
+            "session",
+            "position",
+            "role",
+            "text",
+            "status",
+            "started_at",
+            "ended_at",
+            "audio_end_ms",
+            "name",
+            "call_id",
+            "arguments",
+            "output",
+            "usage",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(UsageSerializer(allow_null=True))
+    def get_usage(self, turn):
+        # Callers load turns with select_related("usage"); a missing row is then known without a query.
+        try:
+            return UsageSerializer(turn.usage).data
+        except Usage.DoesNotExist:
+            return None
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    """A conversation with its totals (from services.with_stats)."""
+
+    title = serializers.CharField(read_only=True)
+    display_title = serializers.CharField(read_only=True)
+    url = serializers.SerializerMethodField()
+    duration_seconds = serializers.SerializerMethodField()
+    turn_count = serializers.IntegerField(read_only=True)
+    total_tokens = serializers.IntegerField(read_only=True)
+    cost = serializers.DecimalField(source="total_cost", max_digits=14, decimal_places=6, read_only=True)
+    price_known = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "url",
+            "title",
+            "display_title",
+            "status",
+            "model",
+            "voice",
+            "session_count",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "duration_seconds",
+            "turn_count",
+            "total_tokens",
+            "cost",
+            "price_known",
+        ]
+
+    def get_url(self, conversation) -> str:
+        return reverse("conversations:api-detail", args=[conversation.pk])
+
+    def get_duration_seconds(self, conversation) -> int | None:
+        elapsed = getattr(conversation, "elapsed", None)
+        return max(int(elapsed.total_seconds()), 0) if elapsed is not None else None
+
+    def get_price_known(self, conversation) -> bool:
+        return conversation.model in settings.REALTIME_PRICES
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    turns = TurnSerializer(many=True, read_only=True)
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "turns"]
+
+
+class ConversationUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """PATCH body: a new title and/or {"status": "ended"}; every other field is read-only."""
+
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=[Conversation.Status.ENDED], required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError('Send a title, or status "ended".')
+        return attrs

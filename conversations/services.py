@@ -1,0 +1,331 @@
+"""Conversation rules: storing turns in order, usage and cost, renaming, ending, retention."""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from conversations.models import Conversation, Turn, Usage
+
+logger = logging.getLogger(__name__)
+
+TITLE_WORDS = 8
+UPSERT_ATTEMPTS = 3
+PRUNE_BATCH = 500
+MILLION = Decimal(1_000_000)
+COST_PLACES = Decimal("0.000001")
+
+# Body field -> Turn field, for the fields a post may carry besides item_id and usage.
+_TURN_FIELDS = {
+    "previous_item_id": "previous_item_id",
+    "role": "role",
+    "status": "status",
+    "session": "session",
+    "position": "position",
+    "text": "text",
+    "started_at": "started_at",
+    "ended_at": "ended_at",
+    "audio_end_ms": "audio_end_ms",
+    "name": "tool_name",
+    "call_id": "call_id",
+    "arguments": "arguments",
+    "output": "output",
+}
+
+
+# --- Reading ------------------------------------------------------------------------
+
+
+def with_stats(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Annotate turn_count, total_tokens, total_cost, last_turn_at and elapsed, one query in all.
+
+    Subqueries rather than joins: counting turns and summing usage over the same join would
+    multiply the sums.
+    """
+    turns = Turn.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
+    usages = Usage.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
+    last_turn = turns.annotate(last=Max(Coalesce("ended_at", "started_at", "created_at"))).values("last")
+    return queryset.annotate(
+        turn_count=Coalesce(Subquery(turns.annotate(n=Count("pk")).values("n")), Value(0)),
+        total_tokens=Coalesce(
+            Subquery(usages.annotate(n=Sum("total_tokens")).values("n")),
+            Value(0),
+            output_field=IntegerField(),
+        ),
+        total_cost=Coalesce(
+            Subquery(usages.annotate(n=Sum("cost")).values("n")),
+            Value(Decimal(0)),
+            output_field=DecimalField(max_digits=14, decimal_places=6),
+        ),
+        last_turn_at=Subquery(last_turn),
+        elapsed=ExpressionWrapper(
+            Coalesce("ended_at", "last_turn_at") - F("started_at"), output_field=DurationField()
+        ),
+    )
+
+
+def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
+    """Conversations whose title or any turn's text contains `query` (case-insensitive)."""
+    query = query.strip()
+    if not query:
+        return queryset
+    matching_turn = Turn.objects.filter(conversation=OuterRef("pk"), text__icontains=query)
+    return queryset.filter(Q(title__icontains=query) | Exists(matching_turn))
+
+
+def price_known(model: str) -> bool:
+    return model in settings.REALTIME_PRICES
+
+
+# --- Storing turns -----------------------------------------------------------------
+
+
+def record_turns(*, conversation: Conversation, turns: list[dict]) -> tuple[list[Turn], bool]:
+    """Store validated turn bodies one by one; returns the stored turns (in body order, with usage)
+    and whether any of them was new."""
+    stored_ids, any_created = [], False
+    for body in turns:
+        turn, created = record_turn(conversation=conversation, body=body)
+        stored_ids.append(turn.pk)
+        any_created |= created
+    by_id = Turn.objects.select_related("usage").in_bulk(stored_ids)
+    return [by_id[pk] for pk in stored_ids], any_created
+
+
+def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
+    """Insert or update the turn `body["item_id"]` of `conversation`; returns (turn, created).
+
+    Idempotent: the unique (conversation, item_id) constraint makes a concurrent second insert fail,
+    and the retry finds the row and updates it. An update changes only the fields the body carries;
+    null or "" never blanks a stored value (a late transcript updates text, a retry loses nothing).
+
+    Ordering rule: turns are listed by (session, position, id). A body without `position` goes
+    right after its `previous_item_id` turn when that turn is stored (same session and position;
+    the later id sorts it after), else at the end of its session (latest session when not given).
+    """
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic():
+                turn, created = _upsert_turn(conversation, body)
+                if body.get("usage"):
+                    _record_usage(conversation, turn, body["usage"])
+                _touch_conversation(conversation, turn)
+            return turn, created
+        except IntegrityError:
+            # Another request inserted the same item between our SELECT and INSERT: the next
+            # attempt finds its row and updates it.
+            if attempt >= UPSERT_ATTEMPTS:
+                raise
+            attempt += 1
+            logger.info("turn upsert conflict, retrying (conversation %s)", conversation.pk)
+
+
+def _upsert_turn(conversation: Conversation, body: dict) -> tuple[Turn, bool]:
+    values = {field: body[key] for key, field in _TURN_FIELDS.items() if key in body}
+    existing = (
+        Turn.objects.select_for_update()
+        .filter(conversation=conversation, item_id=body["item_id"])
+        .order_by()
+        .first()
+    )
+    if existing is None:
+        turn = Turn(
+            conversation=conversation,
+            item_id=body["item_id"],
+            **{field: value for field, value in values.items() if value is not None},
+        )
+        if values.get("position") is None:
+            _place(conversation, turn, session_given=values.get("session") is not None)
+        # A plain INSERT, so that a concurrent duplicate raises IntegrityError instead of updating.
+        turn.save(force_insert=True)
+        return turn, True
+
+    changed = []
+    for field, value in values.items():
+        if value is None or value == "":
+            continue
+        if getattr(existing, field) != value:
+            setattr(existing, field, value)
+            changed.append(field)
+    if changed:
+        existing.save(update_fields=[*changed, "updated_at"])
+    return existing, False
+
+
+def _place(conversation: Conversation, turn: Turn, *, session_given: bool) -> None:
+    previous = None
+    if turn.previous_item_id:
+        previous = (
+            Turn.objects.filter(conversation=conversation, item_id=turn.previous_item_id)
+            .order_by()
+            .values("session", "position")
+            .first()
+        )
+    if previous and (not session_given or turn.session == previous["session"]):
+        turn.session, turn.position = previous["session"], previous["position"]
+        return
+    if not session_given:
+        latest = conversation.turns.aggregate(n=Max("session"))["n"] or 0
+        turn.session = max(latest, conversation.session_count, 1)
+    last = conversation.turns.filter(session=turn.session).aggregate(n=Max("position"))["n"]
+    turn.position = 0 if last is None else last + 1
+
+
+def _touch_conversation(conversation: Conversation, turn: Turn) -> None:
+    """Title from the first user words, earliest start, and last activity (for retention)."""
+    now = timezone.now()
+    started = turn.started_at or turn.created_at
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    Conversation.objects.filter(
+        Q(started_at__isnull=True) | Q(started_at__gt=started), pk=conversation.pk
+    ).update(started_at=started)
+    if turn.role == Turn.Role.USER and turn.text.strip():
+        Conversation.objects.filter(pk=conversation.pk, title="").update(title=title_from_text(turn.text))
+
+
+def title_from_text(text: str) -> str:
+    words = text.split()
+    title = " ".join(words[:TITLE_WORDS]).rstrip(",;:")
+    if len(words) > TITLE_WORDS:
+        title += "…"
+    return title[:200]
+
+
+# --- Usage and cost ------------------------------------------------------------------
+
+
+def usage_counts(usage: dict) -> dict:
+    """Token counts of a Realtime `response.usage` object, as Usage fields (input includes cached)."""
+    details = usage.get("input_token_details") or {}
+    cached = details.get("cached_tokens_details") or {}
+    out = usage.get("output_token_details") or {}
+    return {
+        "text_in": details.get("text_tokens") or 0,
+        "text_cached": cached.get("text_tokens") or 0,
+        "audio_in": details.get("audio_tokens") or 0,
+        "audio_cached": cached.get("audio_tokens") or 0,
+        "text_out": out.get("text_tokens") or 0,
+        "audio_out": out.get("audio_tokens") or 0,
+        "total_tokens": usage.get("total_tokens") or 0,
+    }
+
+
+def estimate_cost(*, model: str, usage: dict) -> Decimal | None:
+    """USD cost of one response (shared/docs/realtime-api.md §11); None when the model has no price."""
+    prices = settings.REALTIME_PRICES.get(model)
+    if prices is None:
+        return None
+    details = usage.get("input_token_details") or {}
+    cached = details.get("cached_tokens_details") or {}
+    out = usage.get("output_token_details") or {}
+
+    def price(key: str) -> Decimal:
+        return Decimal(str(prices.get(key, 0)))
+
+    total = Decimal(0)
+    for modality in ("text", "audio", "image"):
+        tokens = details.get(f"{modality}_tokens") or 0
+        hit = min(cached.get(f"{modality}_tokens") or 0, tokens)
+        total += (tokens - hit) * price(f"{modality}_in") + hit * price(f"{modality}_cached")
+    total += (out.get("text_tokens") or 0) * price("text_out")
+    total += (out.get("audio_tokens") or 0) * price("audio_out")
+    return (total / MILLION).quantize(COST_PLACES)
+
+
+def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
+    cost = estimate_cost(model=conversation.model, usage=usage)
+    when = turn.ended_at or turn.started_at or timezone.now()
+    Usage.objects.update_or_create(
+        turn=turn,
+        defaults={
+            "conversation": conversation,
+            "user_id": conversation.owner_id,
+            "model": conversation.model,
+            "day": timezone.localdate(when),
+            "cost": cost if cost is not None else Decimal(0),
+            **usage_counts(usage),
+        },
+    )
+
+
+# --- Changing conversations ------------------------------------------------------------
+
+
+def update_conversation(
+    *, conversation: Conversation, title: str | None = None, status: str | None = None
+) -> Conversation:
+    """Rename and/or end a conversation; ending twice keeps the first end time."""
+    if title is not None:
+        conversation.title = title.strip()
+        conversation.save(update_fields=["title", "updated_at"])
+    if status == Conversation.Status.ENDED:
+        end_conversation(conversation=conversation)
+    return conversation
+
+
+def end_conversation(*, conversation: Conversation) -> Conversation:
+    """Mark the conversation ended now, unless it already is (late transcripts are still accepted)."""
+    now = timezone.now()
+    Conversation.objects.filter(
+        Q(ended_at__isnull=True) | ~Q(status=Conversation.Status.ENDED), pk=conversation.pk
+    ).update(status=Conversation.Status.ENDED, ended_at=now, updated_at=now)
+    conversation.refresh_from_db(fields=["status", "ended_at", "updated_at"])
+    return conversation
+
+
+def delete_conversation(*, conversation: Conversation) -> None:
+    """Delete the conversation with its turns and usage records."""
+    conversation.delete()
+
+
+# --- Retention ------------------------------------------------------------------------
+
+
+def prune_conversations(*, days: int, dry_run: bool = False) -> tuple[int, int]:
+    """Delete conversations with no activity (turn, rename, end) for `days` days.
+
+    Returns (conversations, turns) deleted, or that would be deleted with `dry_run`. `days` <= 0
+    deletes nothing.
+    """
+    if days <= 0:
+        return 0, 0
+    cutoff = timezone.now() - timedelta(days=days)
+    old = Conversation.objects.filter(updated_at__lt=cutoff).order_by()
+    if dry_run:
+        return old.count(), Turn.objects.filter(conversation__in=old).count()
+    conversations = turns = 0
+    while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        with transaction.atomic():
+            turns += Turn.objects.filter(conversation__in=batch).count()
+            conversations += (
+                Conversation.objects.filter(pk__in=batch).delete()[1].get(Conversation._meta.label, 0)
+            )
+    logger.info("pruned %d conversations older than %d days", conversations, days)
+    return conversations, turns
+
+
+def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
+    """The user's conversations, newest first, with their stats."""
+    return with_stats(Conversation.objects.for_user(user)).order_by("-created_at", "pk")
