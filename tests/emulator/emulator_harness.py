@@ -44,7 +44,7 @@ def speak(text: str, rate: int = 16000, lead: float = 0.5, tail: float = 1.0) ->
         ["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", text], capture_output=True, check=True
     ).stdout
     return subprocess.run(
-        ["sox", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-b", "16", "-c", "1"]
+        ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-b", "16", "-c", "1"]
         + ["-e", "signed-integer", "-", "pad", str(lead), str(tail)],
         input=wav,
         capture_output=True,
