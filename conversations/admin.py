@@ -1,15 +1,35 @@
-from django.contrib import admin
+"""Admin review: conversations with read-only transcripts, usage totals per user and per day."""
 
+from django.contrib import admin
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from conversations import exports, services
 from conversations.models import Conversation, DailyQuota, SessionGrant, Turn, Usage
+
+TOTALS_ROWS = 31
 
 
 class TurnInline(admin.TabularInline):
     model = Turn
-    fields = ("session", "position", "role", "status", "text", "tool_name", "created_at")
+    fields = (
+        "session",
+        "position",
+        "role",
+        "status",
+        "text",
+        "tool_name",
+        "arguments",
+        "output",
+        "started_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("session", "position", "id")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -20,11 +40,86 @@ class TurnInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner", "created_at", "status", "model")
-    list_filter = ("status", "model", "created_at")
-    search_fields = ("title", "owner__username")
+    list_display = ("display_title", "owner", "started_at", "duration", "turns", "status", "model", "cost")
+    list_filter = ("status", "model", "started_at", "created_at")
+    search_fields = ("title", "owner__username", "turns__text")
+    search_help_text = "Searches titles, usernames and transcript text."
     list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "id",
+        "owner",
+        "status",
+        "model",
+        "voice",
+        "session_count",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "ended_at",
+    )
+    fields = ("title", *readonly_fields)
     inlines = [TurnInline]
+    actions = ["export_json"]
+
+    def get_queryset(self, request):
+        return services.with_stats(super().get_queryset(request))
+
+    @admin.display(description="title", ordering="title")
+    def display_title(self, obj):
+        return obj.display_title
+
+    @admin.display(description="duration", ordering="elapsed")
+    def duration(self, obj):
+        return exports.format_duration(obj.elapsed) or "—"
+
+    @admin.display(description="turns", ordering="turn_count")
+    def turns(self, obj):
+        return obj.turn_count
+
+    @admin.display(description="cost (USD)", ordering="total_cost")
+    def cost(self, obj):
+        if not services.price_known(obj.model):
+            return "price unknown"
+        return f"{obj.total_cost:.4f}"
+
+    @admin.action(description="Export selected conversations as JSON")
+    def export_json(self, request, queryset):
+        header = {"exported_by": request.user.get_username(), "exported_at": timezone.now()}
+        return exports.many_response(queryset, header=header, name="admin-export")
+
+
+@admin.register(Usage)
+class UsageAdmin(admin.ModelAdmin):
+    """Token counts and estimated cost per response; the list ends with totals per user and per day."""
+
+    list_display = ("day", "user", "conversation", "model", "total_tokens", "cost")
+    list_filter = ("day", "model")
+    search_fields = ("user__username",)
+    list_select_related = ("user", "conversation")
+    date_hierarchy = "day"
+    readonly_fields = [f.name for f in Usage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            rows = changelist.queryset.order_by()
+            totals = {"responses": Count("pk"), "tokens": Sum("total_tokens"), "cost": Sum("cost")}
+            response.context_data["totals"] = rows.aggregate(**totals)
+            response.context_data["totals_by_user"] = (
+                rows.values("user__username").annotate(**totals).order_by("-cost")[:TOTALS_ROWS]
+            )
+            response.context_data["totals_by_day"] = (
+                rows.values("day").annotate(**totals).order_by("-day")[:TOTALS_ROWS]
+            )
+        return response
 
 
 @admin.register(SessionGrant)
@@ -56,6 +151,3 @@ class DailyQuotaAdmin(admin.ModelAdmin):
     list_filter = ("day",)
     search_fields = ("user__username",)
     list_select_related = ("user",)
-
-
-admin.site.register(Usage)

@@ -1,7 +1,5 @@
 """REST API of conversations: session mint, turn ingest, history and export."""
 
-import io
-
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch
@@ -56,22 +54,19 @@ class SessionView(APIView):
 
 class BoundedJSONParser(JSONParser):
     """JSON with a byte limit. DRF reads the body stream itself, so Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE check never runs for JSON; this applies the same limit."""
+    DATA_UPLOAD_MAX_MEMORY_SIZE check never runs for JSON; this applies the same limit.
+    Django never reads past CONTENT_LENGTH, so checking the declared length is enough."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        request = parser_context["request"]
         try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            declared = int(parser_context["request"].META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
         if limit is not None and declared > limit:
             raise RequestDataTooBig("The request body is too large.")
-        body = stream.read(limit + 1) if limit is not None else stream.read()
-        if limit is not None and len(body) > limit:
-            raise RequestDataTooBig("The request body is too large.")
         try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
+            return super().parse(stream, media_type, parser_context)
         except ParseError:
             raise ParseError("The request body is not valid JSON.") from None
 

@@ -3,12 +3,27 @@
 import uuid
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
+from conversations import services
+from conversations.forms import RenameForm
 from conversations.models import Conversation
+
+PAGE_SIZE = 20
+EXPORT_FORMATS = [
+    ("md", "Markdown"),
+    ("txt", "Text"),
+    ("json", "JSON"),
+    ("csv", "CSV"),
+    ("srt", "Subtitles (SRT)"),
+]
 
 
 def _get_conversation_or_404(user, conversation_id) -> Conversation:
@@ -41,15 +56,65 @@ def talk(request):
     )
 
 
+@never_cache
 def conversation_list(request):
-    conversations = Conversation.objects.for_user(request.user)
-    return render(request, "conversations/conversation_list.html", {"conversations": conversations})
+    """The user's conversations, newest first; `?q=` searches titles and transcripts."""
+    query = request.GET.get("q", "").strip()
+    conversations = services.search_conversations(services.account_conversations(user=request.user), query)
+    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "conversations": page.object_list,
+        "q": query,
+        "prices": settings.REALTIME_PRICES,
+    }
+    return render(request, "conversations/conversation_list.html", context)
 
 
+def _detail_context(request, conversation: Conversation, form: RenameForm) -> dict:
+    turns = conversation.turns.select_related("usage").order_by("session", "position", "id")
+    return {
+        "conversation": conversation,
+        "turns": turns,
+        "form": form,
+        "formats": EXPORT_FORMATS,
+        "export_url": reverse("conversations:api-export", args=[conversation.pk]),
+        "price_known": services.price_known(conversation.model),
+    }
+
+
+def _stats_conversation_or_404(user, pk) -> Conversation:
+    return get_object_or_404(services.account_conversations(user=user), pk=pk)
+
+
+@never_cache
 def conversation_detail(request, pk):
-    conversation = _get_conversation_or_404(request.user, pk)
+    conversation = _stats_conversation_or_404(request.user, pk)
+    form = RenameForm(instance=conversation)
     return render(
-        request,
-        "conversations/conversation_detail.html",
-        {"conversation": conversation, "turns": conversation.turns.all()},
+        request, "conversations/conversation_detail.html", _detail_context(request, conversation, form)
     )
+
+
+@require_POST
+def conversation_rename(request, pk):
+    conversation = _stats_conversation_or_404(request.user, pk)
+    form = RenameForm(request.POST, instance=conversation)
+    if not form.is_valid():
+        context = _detail_context(request, conversation, form)
+        return render(request, "conversations/conversation_detail.html", context, status=400)
+    form.save()
+    messages.success(request, "The conversation was renamed.")
+    return redirect(conversation)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def conversation_delete(request, pk):
+    """GET asks for confirmation; POST deletes the conversation and its transcript."""
+    conversation = _get_conversation_or_404(request.user, pk)
+    if request.method == "POST":
+        services.delete_conversation(conversation=conversation)
+        messages.success(request, f"“{conversation.display_title}” was deleted.")
+        return redirect("conversations:list")
+    return render(request, "conversations/conversation_confirm_delete.html", {"conversation": conversation})

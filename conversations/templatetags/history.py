@@ -1,0 +1,13 @@
+"""Filters of the history pages."""
+
+from django import template
+
+from conversations import exports
+
+register = template.Library()
+
+
+@register.filter
+def duration(elapsed) -> str:
+    """A timedelta as "3 min 20 s"; empty when unknown."""
+    return exports.format_duration(elapsed)

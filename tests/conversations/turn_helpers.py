@@ -1,0 +1,35 @@
+"""Builders shared by the conversation tests: turn bodies as the browser posts them, and stored turns."""
+
+from conversations.models import Turn
+
+# The usage object of response.done in shared/docs/realtime-api.md §5.5.
+USAGE = {
+    "total_tokens": 253,
+    "input_tokens": 132,
+    "output_tokens": 121,
+    "input_token_details": {
+        "text_tokens": 119,
+        "audio_tokens": 13,
+        "image_tokens": 0,
+        "cached_tokens": 64,
+        "cached_tokens_details": {"text_tokens": 64, "audio_tokens": 0, "image_tokens": 0},
+    },
+    "output_token_details": {"text_tokens": 30, "audio_tokens": 91},
+}
+# (119 - 64) * 4 + 64 * 0.4 + 13 * 32 + 30 * 16 + 91 * 64 = 6965.6 USD per 1M -> gpt-realtime prices.
+USAGE_COST = "0.006966"
+
+
+def turn_body(item_id: str, role: str = "user", **fields) -> dict:
+    return {"item_id": item_id, "role": role, "text": fields.pop("text", f"text of {item_id}"), **fields}
+
+
+def make_turn(conversation, item_id: str, role: str = "user", *, position: int = 0, **fields) -> Turn:
+    fields.setdefault("text", f"text of {item_id}")
+    return Turn.objects.create(
+        conversation=conversation, item_id=item_id, role=role, position=position, **fields
+    )
+
+
+def turns_url(conversation) -> str:
+    return f"/api/conversations/{conversation.pk}/turns/"
