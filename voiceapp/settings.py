@@ -178,6 +178,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Turns and conversations both have a "status" field with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "conversations.models.Conversation.Status",
+        "TurnStatusEnum": "conversations.models.Turn.Status",
+    },
 }
 
 # --- Outbound HTTP (voiceapp/http.py) ---------------------------------------------
