@@ -15,7 +15,7 @@ from .errors import ApiError, invalid_type, invalid_value, missing_parameter, un
 from .ids import new_id
 from .knobs import Knobs
 from .response import USER_AUDIO_TOKENS_PER_S, Response
-from .speech_in import SAMPLE_RATE, Listener, Recognizer
+from .speech_in import SAMPLE_RATE, Listener, Recognizer, trim_silence
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ class Session:
     def emit(self, type: str, **fields: object) -> None:
         """Send one server event with a fresh `event_id`."""
         if not self.closed:
-            self._send({"type": type, "event_id": new_id("event"), **fields})
+            # A snapshot: items keep changing after they were announced.
+            self._send(copy.deepcopy({"type": type, "event_id": new_id("event"), **fields}))
 
     def _spawn(self, coroutine: Awaitable) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -245,7 +246,7 @@ class Session:
                 f"of audio, but buffer only has {buffered_ms:.2f}ms of audio.",
                 code="input_audio_buffer_commit_empty",
             )
-        pcm = bytes(self._input)
+        pcm = trim_silence(bytes(self._input))
         self._input.clear()
         self._listener = Listener()
         item_id = self._utterance_item or new_id("item")

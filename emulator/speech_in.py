@@ -142,3 +142,16 @@ class Listener:
         # utterance is cut from the raw stream, up to now (~0.3 s past the detected end).
         offset = max(0, ms - self._history_start_ms) * BYTES_PER_MS
         return bytes(self._history[offset:])
+
+
+def trim_silence(pcm: bytes) -> bytes:
+    """Cut a push-to-talk buffer to its speech (the decoders invent words in long silences)."""
+    listener = Listener()
+    events = listener.feed(pcm) + listener.feed(bytes(Listener.LEAD_MS * 4 * BYTES_PER_MS))
+    starts = [ms for kind, ms, _ in events if kind == "start"]
+    stops = [ms for kind, ms, _ in events if kind == "stop"]
+    if not starts:
+        return pcm
+    begin = max(0, starts[0] - Listener.LEAD_MS) * BYTES_PER_MS
+    end = (stops[-1] + 300) * BYTES_PER_MS if stops else len(pcm)
+    return pcm[begin:end]
