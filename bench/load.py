@@ -59,9 +59,9 @@ class Recorder:
         }
 
 
-async def _connection(base_url, template, index, prefix, window, count, recorder, expect_errors):
+async def _connection(base_url, template, index, prefix, window, count, recorder, expect_errors, timeout):
     connector = aiohttp.TCPConnector(limit=1)
-    timeout = aiohttp.ClientTimeout(total=60)
+    timeout = aiohttp.ClientTimeout(total=timeout)
     headers = dict(template.get("headers", {}))
     data = None
     if template.get("json") is not None:
@@ -118,6 +118,7 @@ async def run_phase(base_url: str, phase: dict) -> dict:
                 count,
                 recorder,
                 group.get("expect_errors", False),
+                group.get("timeout", 60),
             )
             tasks.append((group, asyncio.create_task(coroutine)))
     # Groups marked "background" (the hanging upstream callers) are cancelled when the others end.

@@ -1,6 +1,8 @@
 """Baseline endpoints for `make bench`, mounted only when BENCH_ENDPOINTS is on (never in production)."""
 
 import json
+import os
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -79,10 +81,9 @@ class ExportMemoryView(APIView):
         match = resolve(path)
         started = time.perf_counter()
         if probe == "rss":
-            _reset_peak_rss()
-            before = _status_kib("VmRSS")
-            size, status = _consume(match.func(inner, *match.args, **match.kwargs))
-            peak = (_status_kib("VmHWM") - before) * 1024
+            with _RssSampler() as sampler:
+                size, status = _consume(match.func(inner, *match.args, **match.kwargs))
+            peak = sampler.peak - sampler.before
         else:
             tracemalloc.start()
             try:
@@ -112,13 +113,28 @@ def _consume(response) -> tuple[int, int]:
     return size, response.status_code
 
 
-def _reset_peak_rss() -> None:
-    # Writing 5 resets VmHWM to the current RSS (Linux 4.0+), so the next peak is this request's.
-    Path("/proc/self/clear_refs").write_text("5")
+class _RssSampler:
+    """Samples this process's resident set every few milliseconds; portable where VmHWM resets are not."""
+
+    def __init__(self, interval: float = 0.002):
+        self.interval = interval
+        self.before = self.peak = _rss()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._done.wait(self.interval):
+            self.peak = max(self.peak, _rss())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
 
 
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    raise LookupError(field)
+def _rss() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
