@@ -80,14 +80,14 @@ async def serve(args: argparse.Namespace) -> None:
         truncate_on_interrupt=args.truncate_on_interrupt,
     )
     app = create_app(api_key=args.api_key, knobs=knobs, recognizer=Recognizer())
-    runner = web.AppRunner(app, access_log=logger if args.log_level == "DEBUG" else None)
-    await runner.setup()
-    await web.TCPSite(runner, args.host, args.port).start()
-    print(f"emulator listening on http://{args.host}:{args.port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(app, access_log=logger if args.log_level.upper() == "DEBUG" else None)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.port).start()
+    print(f"emulator listening on http://{args.host}:{args.port}", flush=True)
     await stop.wait()
     await runner.cleanup()
 

@@ -163,16 +163,24 @@ async def _multipart_offer(request: web.Request) -> tuple[str, dict]:
     offer = form.get("sdp")
     if offer is None:
         raise ApiError("Missing required parameter: 'sdp'.", code="missing_required_parameter", param="sdp")
-    offer = offer if isinstance(offer, str) else offer.file.read().decode()
+    offer = _field_text(offer)
     raw = form.get("session")
     if raw is None:
         return offer, session_config.effective({"type": "realtime"})
-    raw = raw if isinstance(raw, str) else raw.file.read().decode()
+    raw = _field_text(raw)
     try:
         session = json.loads(raw)
     except ValueError:
         raise ApiError("Invalid JSON in 'session'.", param="session") from None
     return offer, session_config.effective(session_config.validate(session))
+
+
+def _field_text(field: object) -> str:
+    if isinstance(field, str):
+        return field
+    if isinstance(field, bytes | bytearray):
+        return field.decode()
+    return field.file.read().decode()
 
 
 async def hangup_call(request: web.Request) -> web.Response:

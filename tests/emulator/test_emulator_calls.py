@@ -1,0 +1,217 @@
+"""POST /v1/realtime/calls over real WebRTC (aiortc client peer), CORS, hang-up and the CLI."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import emulator_shapes
+import numpy as np
+import pytest
+from aiohttp import FormData
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaPlayer
+from emulator_harness import API_KEY, AUTH, SESSION, running, speak, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def offer() -> tuple[RTCPeerConnection, str]:
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="sendrecv")
+    pc.createDataChannel("oai-events")
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc, pc.localDescription.sdp
+
+
+async def mint(client, session: dict = SESSION) -> str:
+    response = await client.post("/v1/realtime/client_secrets", json={"session": session}, headers=AUTH)
+    return (await response.json())["value"]
+
+
+async def test_an_sdp_offer_with_an_ephemeral_key_gets_a_201_answer(app):
+    pc, sdp = await offer()
+    async with running(app) as client:
+        key = await mint(client)
+        response = await client.post(
+            "/v1/realtime/calls",
+            data=sdp,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/sdp"},
+        )
+        answer = await response.text()
+        assert response.status == 201
+        assert response.content_type == "application/sdp"
+        assert response.headers["Location"].startswith("/v1/realtime/calls/rtc_")
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Location" in response.headers["Access-Control-Expose-Headers"]
+        assert answer.startswith("v=0") and "a=candidate" in answer and "webrtc-datachannel" in answer
+        call_id = response.headers["Location"].rsplit("/", 1)[-1]
+        hangup = await client.post(f"/v1/realtime/calls/{call_id}/hangup", headers=AUTH)
+        assert hangup.status == 200
+        again = await client.post(f"/v1/realtime/calls/{call_id}/hangup", headers=AUTH)
+        assert again.status == 404
+    await pc.close()
+
+
+async def test_the_unified_multipart_offer_needs_the_api_key(app):
+    pc, sdp = await offer()
+    form = FormData()
+    form.add_field("sdp", sdp, content_type="application/sdp")
+    form.add_field("session", json.dumps(SESSION), content_type="application/json")
+    async with running(app) as client:
+        response = await client.post("/v1/realtime/calls", data=form, headers=AUTH)
+        assert response.status == 201
+        call_id = response.headers["Location"].rsplit("/", 1)[-1]
+        await client.post(f"/v1/realtime/calls/{call_id}/hangup", headers=AUTH)
+    await pc.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({"Content-Type": "application/sdp"}, 401, "invalid_api_key"),
+        ({"Content-Type": "application/sdp", "Authorization": "Bearer ek_expired"}, 401, "invalid_api_key"),
+        (
+            {"Content-Type": "text/plain", "Authorization": f"Bearer {API_KEY}"},
+            400,
+            "unsupported_content_type",
+        ),
+    ],
+)
+async def test_bad_call_requests_get_the_error_envelope(app, headers, status, code):
+    async with running(app) as client:
+        response = await client.post("/v1/realtime/calls", data="v=0\r\n", headers=headers)
+        body = await response.json()
+    assert response.status == status
+    emulator_shapes.error_envelope(body, code)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_preflight_allows_the_browser_headers(app):
+    async with running(app) as client:
+        response = await client.options(
+            "/v1/realtime/calls",
+            headers={"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "POST"},
+        )
+    assert response.status == 204
+    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+async def test_a_voice_round_trip_over_webrtc(app, tmp_path):
+    """The caller speaks a weather question; the emulator hears it, calls get_weather, then talks."""
+    wav = tmp_path / "question.wav"
+    wav.write_bytes(b"")
+    pcm = speak("what is the weather in paris and berlin", rate=48000, lead=1.0, tail=6.0)
+    subprocess.run(
+        ["sox", "-t", "raw", "-r", "48000", "-b", "16", "-c", "1", "-e", "signed-integer", "-", str(wav)],
+        input=pcm,
+        check=True,
+    )
+    events: list[dict] = []
+    energy = []
+    pc = RTCPeerConnection()
+    pc.addTrack(MediaPlayer(str(wav)).audio)
+    channel = pc.createDataChannel("oai-events")
+    channel.on("message", lambda message: events.append(json.loads(message)))
+
+    @pc.on("track")
+    def listen(track):
+        async def drain():
+            while True:
+                frame = await track.recv()
+                energy.append(float(np.abs(frame.to_ndarray().astype(np.int32)).mean()))
+
+        asyncio.ensure_future(drain())
+
+    await pc.setLocalDescription(await pc.createOffer())
+    async with running(app) as client:
+        key = await mint(client)
+        response = await client.post(
+            "/v1/realtime/calls",
+            data=pc.localDescription.sdp,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/sdp"},
+        )
+        assert response.status == 201
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=await response.text(), type="answer"))
+
+        transcript = await wait_for(
+            events, "conversation.item.input_audio_transcription.completed", timeout=15
+        )
+        assert transcript["transcript"] == "what is the weather in paris and berlin"
+        calls = (await wait_for(events, "response.done", timeout=10))["response"]["output"]
+        assert [(c["name"], json.loads(c["arguments"])) for c in calls] == [
+            ("get_weather", {"location": "Paris"}),
+            ("get_weather", {"location": "Berlin"}),
+        ]
+        for call in calls:
+            output = json.dumps({"temperature": 14, "description": "sunny"})
+            channel.send(
+                json.dumps(
+                    {
+                        "type": "conversation.item.create",
+                        "item": {
+                            "type": "function_call_output",
+                            "call_id": call["call_id"],
+                            "output": output,
+                        },
+                    }
+                )
+            )
+        channel.send(json.dumps({"type": "response.create"}))
+        await wait_for(events, "output_audio_buffer.stopped", timeout=15)
+        answer = [e for e in events if e["type"] == "response.done"][-1]["response"]["output"][0]
+        assert (
+            answer["content"][0]["transcript"]
+            == "In Paris it is 14 degrees and sunny. In Berlin it is 14 degrees and sunny."
+        )
+        assert max(energy) > 100, "the spoken answer never reached the caller"
+        assert events[0]["type"] == "session.created"
+        for event in events:
+            emulator_shapes.server_event(event)
+    await pc.close()
+
+
+def test_the_command_starts_and_prints_one_ready_line(unused_port):
+    env = {**os.environ, "EMULATOR_API_KEY": "sk-cli"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(unused_port),
+            "--log-level",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = time.monotonic()
+        line = process.stdout.readline()
+        assert line.strip() == f"emulator listening on http://127.0.0.1:{unused_port}"
+        assert time.monotonic() - started < 10
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/_emulator/health") as answer:
+            assert json.load(answer)["status"] == "ok"
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+@pytest.fixture
+def unused_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
