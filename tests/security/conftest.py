@@ -1,0 +1,81 @@
+"""Security suite fixtures: OpenAI and Open-Meteo faked at the HTTP boundary with recognisable secrets."""
+
+import json
+
+import httpx
+import pytest
+import respx
+
+BASE = "https://api.openai.com/v1"
+SECRETS_URL = f"{BASE}/realtime/client_secrets"
+GEOCODING_URL = "https://geocoding-api.open-meteo.com/v1/search"
+FORECAST_URL = "https://api.open-meteo.com/v1/forecast"
+# Distinctive values, so that a leak anywhere (log, page, header, database) is found by a plain search.
+SERVER_KEY = "sk-proj-SECURITY-SUITE-server-key-3f9a7c1e5b2d8046"
+EPHEMERAL = "ek_SECURITYSUITE68af296e8e408191a1120ab6"
+
+AMSTERDAM = {
+    "id": 2759794,
+    "name": "Amsterdam",
+    "latitude": 52.37403,
+    "longitude": 4.88969,
+    "country_code": "NL",
+    "timezone": "Europe/Amsterdam",
+    "country": "Netherlands",
+    "admin1": "North Holland",
+}
+FORECAST = {
+    "latitude": 52.366,
+    "longitude": 4.901,
+    "generationtime_ms": 0.04,
+    "utc_offset_seconds": 3600,
+    "timezone": "Europe/Amsterdam",
+    "timezone_abbreviation": "GMT+1",
+    "elevation": 13.0,
+    "current_units": {
+        "time": "iso8601",
+        "interval": "seconds",
+        "temperature_2m": "°C",
+        "apparent_temperature": "°C",
+        "relative_humidity_2m": "%",
+        "wind_speed_10m": "km/h",
+        "weather_code": "wmo code",
+    },
+    "current": {
+        "time": "2025-01-14T15:00",
+        "interval": 900,
+        "temperature_2m": 7.4,
+        "apparent_temperature": 3.9,
+        "relative_humidity_2m": 87,
+        "wind_speed_10m": 18.7,
+        "weather_code": 61,
+    },
+}
+
+
+def client_secret_reply(request: httpx.Request) -> httpx.Response:
+    """A 200 of POST /realtime/client_secrets shaped as in shared/docs/realtime-api.md §2.4."""
+    session = json.loads(request.content)["session"]
+    body = {
+        "value": EPHEMERAL,
+        "expires_at": 1756310470,
+        "session": {**session, "object": "realtime.session", "id": "sess_C9CiUVUzUzYIssh3ELY1d"},
+    }
+    return httpx.Response(200, json=body, headers={"x-request-id": "req_security_suite"})
+
+
+@pytest.fixture
+def upstreams(settings):
+    """OpenAI (client_secrets) and Open-Meteo answering like the real services; nothing else is reachable."""
+    settings.OPENAI_API_KEY = SERVER_KEY
+    settings.OPENAI_BASE_URL = BASE
+    settings.OPENAI_AUTH_STYLE = "openai"
+    settings.OPEN_METEO_GEOCODING_URL = GEOCODING_URL
+    settings.OPEN_METEO_FORECAST_URL = FORECAST_URL
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        router.post(SECRETS_URL, name="mint").mock(side_effect=client_secret_reply)
+        router.get(GEOCODING_URL, name="geocoding").respond(
+            json={"results": [AMSTERDAM], "generationtime_ms": 0.7}
+        )
+        router.get(FORECAST_URL, name="forecast").respond(json=FORECAST)
+        yield router
