@@ -29,7 +29,14 @@ def transcript(alice_conversation):
     alice_conversation.started_at = START
     alice_conversation.save()
     at = lambda s: START + timedelta(seconds=s)  # noqa: E731
-    make_turn(alice_conversation, "u1", position=0, text="What's the weather in Oslo?", started_at=at(1), ended_at=at(3))
+    make_turn(
+        alice_conversation,
+        "u1",
+        position=0,
+        text="What's the weather in Oslo?",
+        started_at=at(1),
+        ended_at=at(3),
+    )
     make_turn(
         alice_conversation,
         "f1",
@@ -51,7 +58,9 @@ def transcript(alice_conversation):
         started_at=at(5),
         audio_end_ms=1500,
     )
-    make_turn(alice_conversation, "u2", position=3, text="=HYPERLINK(\"http://evil\") <script>alert(1)</script>")
+    make_turn(
+        alice_conversation, "u2", position=3, text='=HYPERLINK("http://evil") <script>alert(1)</script>'
+    )
     return alice_conversation
 
 
@@ -59,7 +68,10 @@ def test_every_format_is_an_attachment_named_after_the_title(alice_api, transcri
     for fmt, (content_type, _) in exports.FORMATS.items():
         response, _ = download(alice_api, export_url(transcript, fmt))
         assert response["Content-Type"] == content_type
-        assert response["Content-Disposition"] == f'attachment; filename="voiceapp-weather-in-oslo-2026-11-24.{fmt}"'
+        assert (
+            response["Content-Disposition"]
+            == f'attachment; filename="voiceapp-weather-in-oslo-2026-11-24.{fmt}"'
+        )
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response.streaming
 

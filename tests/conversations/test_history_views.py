@@ -14,7 +14,9 @@ XSS = "<script>alert('x')</script>"
 
 def test_the_list_shows_title_date_duration_turns_and_cost(alice_client, alice_conversation):
     now = timezone.now()
-    Conversation.objects.filter(pk=alice_conversation.pk).update(started_at=now - timedelta(seconds=200), ended_at=now)
+    Conversation.objects.filter(pk=alice_conversation.pk).update(
+        started_at=now - timedelta(seconds=200), ended_at=now
+    )
     services.record_turns(
         conversation=alice_conversation,
         turns=[turn_body("u1", position=0), turn_body("a1", "assistant", position=1, usage=USAGE)],
@@ -68,7 +70,13 @@ def test_the_detail_shows_bubbles_in_order_with_badges_and_tool_calls(alice_clie
     make_turn(alice_conversation, "a1", "assistant", position=1, text="It is cold", status="interrupted")
     make_turn(alice_conversation, "u1", position=0, text="How cold is Oslo?")
     make_turn(
-        alice_conversation, "f1", "tool", position=2, text="", tool_name="get_weather", arguments='{"city":"Oslo"}'
+        alice_conversation,
+        "f1",
+        "tool",
+        position=2,
+        text="",
+        tool_name="get_weather",
+        arguments='{"city":"Oslo"}',
     )
     response = alice_client.get(alice_conversation.get_absolute_url())
     page = response.content.decode()
@@ -84,7 +92,9 @@ def test_the_detail_needs_the_same_queries_for_any_number_of_turns(
     alice_client, alice_conversation, django_assert_max_num_queries
 ):
     for i in range(30):
-        services.record_turn(conversation=alice_conversation, body=turn_body(f"i{i}", position=i, usage=USAGE))
+        services.record_turn(
+            conversation=alice_conversation, body=turn_body(f"i{i}", position=i, usage=USAGE)
+        )
     # session + user + conversation + turns
     with django_assert_max_num_queries(4):
         alice_client.get(alice_conversation.get_absolute_url())
@@ -94,7 +104,11 @@ def test_user_text_is_escaped_everywhere_on_the_pages(alice_client, alice):
     conversation = Conversation.objects.create(owner=alice, title=XSS)
     make_turn(conversation, "u1", text=XSS)
     make_turn(conversation, "f1", "tool", position=1, tool_name="t", arguments=XSS, output=XSS)
-    for url in ["/conversations/", conversation.get_absolute_url(), f"/conversations/{conversation.pk}/delete/"]:
+    for url in [
+        "/conversations/",
+        conversation.get_absolute_url(),
+        f"/conversations/{conversation.pk}/delete/",
+    ]:
         page = alice_client.get(url).content.decode()
         assert XSS not in page
         assert "&lt;script&gt;" in page
@@ -109,7 +123,9 @@ def test_the_pages_have_no_inline_script_or_style(alice_client, alice_conversati
 
 
 def test_rename_redirects_with_a_message(alice_client, alice_conversation):
-    response = alice_client.post(f"/conversations/{alice_conversation.pk}/rename/", {"title": "Trip to Oslo"}, follow=True)
+    response = alice_client.post(
+        f"/conversations/{alice_conversation.pk}/rename/", {"title": "Trip to Oslo"}, follow=True
+    )
     assert response.redirect_chain == [(alice_conversation.get_absolute_url(), 302)]
     assert "The conversation was renamed." in response.content.decode()
     alice_conversation.refresh_from_db()
@@ -136,7 +152,9 @@ def test_delete_asks_first_then_deletes_on_post(alice_client, alice_conversation
     ("method", "suffix"), [("get", ""), ("post", "rename/"), ("get", "delete/"), ("post", "delete/")]
 )
 def test_bob_gets_404_for_alices_pages(bob_client, alice_conversation, method, suffix):
-    response = getattr(bob_client, method)(f"{alice_conversation.get_absolute_url()}{suffix}", {"title": "mine"})
+    response = getattr(bob_client, method)(
+        f"{alice_conversation.get_absolute_url()}{suffix}", {"title": "mine"}
+    )
     assert response.status_code == 404
     alice_conversation.refresh_from_db()
     assert alice_conversation.title == "Weather in Oslo"

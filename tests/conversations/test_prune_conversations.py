@@ -59,9 +59,5 @@ def test_a_recent_turn_keeps_an_old_conversation(alice, settings):
     Conversation.objects.filter(pk=conversation.pk).update(
         created_at=timezone.now() - timedelta(days=90), updated_at=timezone.now() - timedelta(days=90)
     )
-    from turn_helpers import turn_body
-
-    from conversations import services
-
     services.record_turn(conversation=conversation, body=turn_body("u1"))
     assert run("--days", "30").startswith("Deleted 0 conversation(s)")
