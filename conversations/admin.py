@@ -65,6 +65,9 @@ class ConversationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return services.with_stats(super().get_queryset(request))
 
+    def has_add_permission(self, request):
+        return False  # conversations come from the talk page, not from the admin
+
     @admin.display(description="title", ordering="title")
     def display_title(self, obj):
         return obj.display_title
