@@ -11,6 +11,12 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas are created in almost every test; real PBKDF2 rounds would dominate the runtime."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters and cached upstream answers must not leak between tests."""
     cache.clear()
