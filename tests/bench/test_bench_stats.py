@@ -128,3 +128,18 @@ def test_turn_bodies_never_repeat_an_item_id_and_chain_to_the_previous_one():
     second = turn_body(prefix="p", connection=1, seq=1)
     assert second["previous_item_id"] == turn_body(prefix="p", connection=1, seq=0)["item_id"]
     assert {body["role"] for body in bodies} == {"user", "assistant"}
+
+
+def test_profile_summary_leaves_idle_threads_out_and_lists_project_frames_first():
+    from bench.profile import read_collapsed, summarize
+
+    stacks = read_collapsed(
+        "run (gunicorn/arbiter.py:1);select (selectors.py:468) 50\n"
+        "handle (gunicorn/gthread.py:9);post (/work/main/conversations/api.py:169);execute (psycopg/cursor.py:1) 30\n"
+        "handle (gunicorn/gthread.py:9);get (/work/main/voiceapp/bench.py:42) 10\n"
+    )
+    summary = summarize(stacks)
+    assert summary.startswith("40 busy samples")
+    project = summary.split("project frames, inclusive:")[1].split("all frames")[0]
+    assert "75.0%  post (/work/main/conversations/api.py:169)" in project
+    assert "selectors" not in summary
