@@ -85,6 +85,11 @@ def with_stats(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
     )
 
 
+def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
+    """The user's conversations, newest first, with their stats."""
+    return with_stats(Conversation.objects.for_user(user)).order_by("-created_at", "pk")
+
+
 def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
     """Conversations whose title or any turn's text contains `query` (case-insensitive)."""
     query = query.strip()
@@ -324,8 +329,3 @@ def prune_conversations(*, days: int, dry_run: bool = False) -> tuple[int, int]:
             )
     logger.info("pruned %d conversations older than %d days", conversations, days)
     return conversations, turns
-
-
-def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """The user's conversations, newest first, with their stats."""
-    return with_stats(Conversation.objects.for_user(user)).order_by("-created_at", "pk")
