@@ -10,12 +10,6 @@ from rest_framework import serializers
 from conversations.models import Conversation, Turn, Usage
 
 
-class SessionRequestSerializer(serializers.Serializer):
-    conversation = serializers.UUIDField(
-        required=False, allow_null=True, help_text="Continue this conversation."
-    )
-
-
 class SessionGrantSerializer(serializers.Serializer):
     client_secret = serializers.CharField(help_text="Ephemeral key (ek_…) for the SDP exchange.")
     expires_at = serializers.IntegerField(help_text="When the key stops starting sessions (Unix seconds).")
@@ -40,6 +34,12 @@ class StrictFieldsMixin:
                 message = f"Unknown field. Accepted fields: {accepted}."
                 raise serializers.ValidationError({name: [message] for name in unknown})
         return super().to_internal_value(data)
+
+
+class SessionRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    conversation = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Continue this conversation."
+    )
 
 
 class _CachedTokens(serializers.Serializer):
