@@ -1,10 +1,11 @@
 """`python -m bench --profile`: sample the gunicorn workers with py-spy while a scenario runs.
 
-Each scenario leaves .bench/profile-<scenario>.txt: the share of samples spent in (inclusive) and
+Each scenario leaves .bench/profile-<scenario>.txt (and the raw collapsed stacks per worker): the share of samples spent in (inclusive) and
 on (self) each frame, summed over the workers, with the project's own frames listed first.
 """
 
 import contextlib
+import re
 import shutil
 import signal
 import subprocess
@@ -12,8 +13,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-PROJECT_DIRS = ("/conversations/", "/voiceapp/", "/accounts/", "/weather/")
-IDLE_FRAMES = ("select (selectors.py", "_worker (concurrent/futures/thread.py", "wait (threading.py")
+PROJECT_FRAME = re.compile(r"[(/](conversations|voiceapp|accounts|weather)/")
+# Leaf frames of threads waiting for work (gunicorn's poller, idle pool threads), not serving it.
+IDLE_FRAMES = ("(selectors.py", "_worker (concurrent/futures/thread.py", "wait (threading.py")
 
 
 def worker_pids(master: int) -> list[int]:
@@ -47,7 +49,6 @@ def sampling(master: int, out: Path, name: str):
         for raw in raw_files:
             if raw.exists():
                 stacks.update(read_collapsed(raw.read_text()))
-                raw.unlink()
         (out / f"profile-{name}.txt").write_text(summarize(stacks))
 
 
@@ -64,7 +65,11 @@ def read_collapsed(text: str) -> Counter:
 def summarize(stacks: Counter, *, top: int = 25) -> str:
     """Busy samples only (threads waiting for work are left out); inclusive and self shares."""
     busy = Counter(
-        {stack: n for stack, n in stacks.items() if not stack.split(";")[-1].startswith(IDLE_FRAMES)}
+        {
+            stack: n
+            for stack, n in stacks.items()
+            if not any(idle in stack.rsplit(";", 1)[-1] for idle in IDLE_FRAMES)
+        }
     )
     total = sum(busy.values()) or 1
     inclusive, own = Counter(), Counter()
@@ -73,7 +78,7 @@ def summarize(stacks: Counter, *, top: int = 25) -> str:
         for frame in set(frames):
             inclusive[frame] += samples
         own[frames[-1]] += samples
-    project = [(f, n) for f, n in inclusive.most_common() if any(d in f for d in PROJECT_DIRS)]
+    project = [(f, n) for f, n in inclusive.most_common() if PROJECT_FRAME.search(f)]
     lines = [f"{total} busy samples", "", "project frames, inclusive:"]
     lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in project[:top]]
     lines += ["", "all frames, inclusive:"]
