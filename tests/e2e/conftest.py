@@ -75,21 +75,11 @@ def emulator():
     for tool in (CHROMIUM, "espeak-ng", "sox"):
         _require(tool)
     port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "emulator.log", "w")  # noqa: SIM115 - open for the whole session
+    command = [sys.executable, "-m", "emulator", "--port", str(port), "--api-key", EMULATOR_KEY]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator",
-            "--port",
-            str(port),
-            "--api-key",
-            EMULATOR_KEY,
-            "--log-level",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+        [*command, "--log-level", "INFO"], cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True
     )
     ready = process.stdout.readline()
     assert "listening" in ready, f"emulator did not start: {ready!r}"
@@ -97,6 +87,7 @@ def emulator():
     yield base
     process.terminate()
     process.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture
