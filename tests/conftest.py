@@ -10,6 +10,17 @@ from conversations.models import Conversation
 PASSWORD = "correct-horse-battery-staple-42"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run the longer variants (marked slow)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--runslow"):
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason="a longer variant: run with --runslow"))
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Personas are created in almost every test; real PBKDF2 rounds would dominate the runtime."""
