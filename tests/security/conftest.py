@@ -79,9 +79,3 @@ def upstreams(settings):
         )
         router.get(FORECAST_URL, name="forecast").respond(json=FORECAST)
         yield router
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Personas are created in almost every test here; the production hasher would dominate the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

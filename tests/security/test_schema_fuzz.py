@@ -1,0 +1,157 @@
+"""schemathesis against /api/schema/: generated valid and invalid requests for every operation, as a
+logged-in user with a token (and a browser session for the session-only mint), must never get a 5xx
+and every documented answer must match its schema. Upstreams are faked with respx.
+
+The default run makes at least MIN_CASES requests; SCHEMATHESIS_MAX_EXAMPLES=<n per operation and
+mode> (or --runslow) makes a longer one."""
+
+import os
+import random
+import uuid
+
+import pytest
+import schemathesis
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.wsgi import get_wsgi_application
+from django.middleware.csrf import _get_new_csrf_string
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import ScopedRateThrottle
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from conversations.models import Conversation, Turn
+
+MIN_CASES = 1000
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+KNOWN_ID = uuid.UUID("0d5a7a50-5e1c-4c39-9f3e-6c1f2b0e9a11")
+
+# Failures found and not fixed here, by (operation, failure): each has a strict xfail test below that
+# reproduces it, so that the entry goes once the schema is fixed.
+EXPORT_SCHEMA = (
+    "The export operations document their 200 as one binary string under application/json "
+    "(OpenApiTypes.BINARY): the JSON export is an object, and md/txt/csv/srt answers use media types "
+    "the schema does not list. Needs per-media-type responses in conversations/api.py."
+)
+KNOWN_FAILURES = {
+    ("GET /api/conversations/{id}/export/", "JsonSchemaError"): EXPORT_SCHEMA,
+    ("GET /api/conversations/{id}/export/", "UndefinedContentType"): EXPORT_SCHEMA,
+    ("GET /api/export/", "JsonSchemaError"): EXPORT_SCHEMA,
+}
+
+
+def examples_per_operation(request) -> int:
+    if os.environ.get("SCHEMATHESIS_MAX_EXAMPLES"):
+        return int(os.environ["SCHEMATHESIS_MAX_EXAMPLES"])
+    return 400 if request.config.getoption("--runslow") else 56
+
+
+@pytest.fixture
+def fuzz_user(transactional_db, django_user_model, settings, upstreams, monkeypatch):
+    # The WSGI app runs in this process against the test database; its throttles and quota would
+    # otherwise turn most generated requests into 429s.
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"weather": None, "turns": None, "mint": None})
+    settings.REALTIME_SESSIONS_PER_DAY = 1_000_000
+    user = django_user_model.objects.create_user("fuzzer", "fuzzer@example.com", "fuzz-password-123")
+    token = Token.objects.create(user=user)
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    csrf = _get_new_csrf_string()
+    return {
+        "user": user,
+        "headers": {"Authorization": f"Token {token.key}", "X-CSRFToken": csrf},
+        "cookies": {"sessionid": session.session_key, "csrftoken": csrf},
+    }
+
+
+def ensure_known_conversation(user) -> None:
+    """The conversation generated ids are sometimes replaced with; a DELETE case may have removed it."""
+    conversation, created = Conversation.objects.get_or_create(
+        pk=KNOWN_ID, defaults={"owner": user, "title": "Fuzzed", "model": "gpt-realtime"}
+    )
+    if created:
+        Turn.objects.create(conversation=conversation, item_id="item_1", role="user", text="Hello")
+
+
+def fuzz(operation, mode, examples, env, failures, counts, label):
+    @given(case=operation.as_strategy(generation_mode=mode), known=st.booleans())
+    @hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=["explicit", "generate"],
+    )
+    def run(case, known):
+        if known and "id" in (case.path_parameters or {}):
+            ensure_known_conversation(env["user"])
+            case.path_parameters["id"] = str(KNOWN_ID)
+        counts[label] += 1
+        response = case.call(headers=env["headers"], cookies=env["cookies"])
+        try:
+            case.validate_response(response, checks=CHECKS, headers=env["headers"])
+        except (AssertionError, BaseExceptionGroup) as error:
+            found = list(error.exceptions) if isinstance(error, BaseExceptionGroup) else [error]
+            for failure in found:
+                key = (operation.label, type(failure).__name__)
+                failures.append((key, response.status_code, case.as_curl_command(), failure))
+
+    run()
+
+
+def test_the_api_answers_every_generated_request_without_5xx_and_as_documented(request, fuzz_user):
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/schema/", get_wsgi_application(), headers=fuzz_user["headers"]
+    )
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 9
+    per_operation = examples_per_operation(request)
+    failures, counts = [], {}
+
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            label = f"{operation.label} [{mode.value}]"
+            counts[label] = 0
+            fuzz(operation, mode, per_operation, fuzz_user, failures, counts, label)
+
+    total = sum(counts.values())
+    print(f"schemathesis: {total} cases over {len(counts)} operation/mode pairs: {counts}")
+    assert total >= MIN_CASES or per_operation < 56, counts
+    distinct = sorted({(key, status) for key, status, *_ in failures})
+    print("schemathesis failures:", distinct)
+    unexpected = [f for f in failures if f[0] not in KNOWN_FAILURES]
+    report = "\n\n".join(
+        f"{key} -> {status}\n{curl}\n{str(error)[:1500]}"
+        for key, status, curl, error in random.Random(0).sample(unexpected, min(len(unexpected), 8))
+    )
+    assert not unexpected, f"{len(unexpected)} failing cases, for example:\n\n{report}"
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "failure"),
+    [
+        ("/api/conversations/{id}/export/", {"format": "json"}, "JsonSchemaError"),
+        ("/api/conversations/{id}/export/", {"format": "md"}, "UndefinedContentType"),
+        ("/api/export/", {}, "JsonSchemaError"),
+    ],
+)
+@pytest.mark.xfail(strict=True, reason=EXPORT_SCHEMA)
+def test_known_schema_failures_are_still_there(fuzz_user, path, query, failure):
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/schema/", get_wsgi_application(), headers=fuzz_user["headers"]
+    )
+    ensure_known_conversation(fuzz_user["user"])
+    case = schema[path]["GET"].Case(
+        path_parameters={"id": str(KNOWN_ID)} if "{id}" in path else None, query=query
+    )
+    response = case.call(headers=fuzz_user["headers"])
+    assert response.status_code == 200
+    assert ("GET " + path, failure) in KNOWN_FAILURES
+    case.validate_response(response, checks=CHECKS, headers=fuzz_user["headers"])
