@@ -15,9 +15,39 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 from conversations.models import Conversation, Turn, Usage
-from conversations.serializers import ConversationSerializer, TurnSerializer
+from conversations.serializers import ConversationSerializer
 
 CHUNK_SIZE = 500
+JSON_BATCH = 200  # turns per streamed JSON chunk
+TURN_FIELDS = (
+    "item_id",
+    "previous_item_id",
+    "session",
+    "position",
+    "role",
+    "text",
+    "status",
+    "started_at",
+    "ended_at",
+    "audio_end_ms",
+    "tool_name",
+    "call_id",
+    "arguments",
+    "output",
+    "created_at",
+    "updated_at",
+)
+USAGE_FIELDS = (
+    "total_tokens",
+    "text_in",
+    "text_cached",
+    "audio_in",
+    "audio_cached",
+    "text_out",
+    "audio_out",
+    "cost",
+)
+_DATETIMES = ("started_at", "ended_at", "created_at", "updated_at")
 SPEAKERS = {Turn.Role.USER: "You", Turn.Role.ASSISTANT: "Assistant", Turn.Role.TOOL: "Tool"}
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -92,11 +122,51 @@ def _tool_summary(turn: Turn) -> str:
 # --- One conversation, one function per format -------------------------------------------------
 
 
-def render_json(conversation: Conversation, turns: Iterable[Turn]) -> Iterator[str]:
+def turn_rows(turns: QuerySet[Turn], ordering=("session", "position", "id")) -> Iterator[dict]:
+    """The turns as plain rows with their usage columns (no model instances: exports are big), streamed."""
+    usage = [f"usage__{field}" for field in USAGE_FIELDS]
+    rows = turns.order_by(*ordering).values("conversation_id", *TURN_FIELDS, *usage)
+    return rows.iterator(chunk_size=CHUNK_SIZE)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    # The same text DRF's DateTimeField gives the API, so an export reads like the API.
+    if moment is None:
+        return None
+    text = timezone.localtime(moment).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def turn_record(row: dict) -> dict:
+    """One turn row (from turn_rows) in the shape of the API's TurnSerializer."""
+    record = {field: row[field] for field in TURN_FIELDS}
+    for field in _DATETIMES:
+        record[field] = _iso(record[field])
+    record["name"] = record.pop("tool_name")
+    if row["usage__total_tokens"] is None:
+        record["usage"] = None
+    else:
+        record["usage"] = {field: row[f"usage__{field}"] for field in USAGE_FIELDS}
+        record["usage"]["cost"] = str(record["usage"]["cost"])
+    return record
+
+
+def _json_turns(rows: Iterable[dict]) -> Iterator[str]:
+    """The turns of a JSON array, a batch of turns per chunk (one write per turn would dominate)."""
+    batch, separator = [], ""
+    for row in rows:
+        batch.append(turn_record(row))
+        if len(batch) == JSON_BATCH:
+            yield separator + "\n" + _json(batch)[1:-1]
+            batch, separator = [], ","
+    if batch:
+        yield separator + "\n" + _json(batch)[1:-1]
+
+
+def render_json(conversation: Conversation, rows: Iterable[dict]) -> Iterator[str]:
     header = _json(ConversationSerializer(conversation).data)
     yield header[:-1] + ', "turns": ['
-    for index, turn in enumerate(turns):
-        yield ("," if index else "") + "\n" + _json(TurnSerializer(turn).data)
+    yield from _json_turns(rows)
     yield "\n]}\n"
 
 
@@ -221,27 +291,26 @@ def _attachment(chunks: Iterator[str], content_type: str, filename: str) -> Stre
 def conversation_response(conversation: Conversation, export_format: str) -> StreamingHttpResponse:
     """A streamed download of one conversation; `export_format` must be a key of FORMATS."""
     content_type, render = FORMATS[export_format]
-    chunks = render(conversation, ordered_turns(conversation))
+    turns = turn_rows(conversation.turns.all()) if export_format == "json" else ordered_turns(conversation)
+    chunks = render(conversation, turns)
     return _attachment(chunks, content_type, filename_for(conversation, export_format))
 
 
 # --- Many conversations (account export, admin action) -------------------------------------------
 
 
-def _with_turns(conversations: QuerySet[Conversation]) -> Iterator[tuple[Conversation, list[Turn]]]:
-    """Each conversation with its turns, from two queries whatever the number of conversations:
+def _with_turns(conversations: QuerySet[Conversation]) -> Iterator[tuple[Conversation, list[dict]]]:
+    """Each conversation with its turn rows, from two queries whatever the number of conversations:
     both are read in the same order and merged as they stream."""
     conversations = conversations.order_by("-created_at", "-pk")
-    turns = (
-        Turn.objects.filter(conversation__in=conversations.values("pk"))
-        .select_related("usage")
-        .order_by("-conversation__created_at", "-conversation_id", "session", "position", "id")
-        .iterator(chunk_size=CHUNK_SIZE)
+    turns = turn_rows(
+        Turn.objects.filter(conversation__in=conversations.values("pk")),
+        ordering=("-conversation__created_at", "-conversation_id", "session", "position", "id"),
     )
     pending = next(turns, None)
     for conversation in conversations.iterator(chunk_size=CHUNK_SIZE):
         own = []
-        while pending is not None and pending.conversation_id == conversation.pk:
+        while pending is not None and pending["conversation_id"] == conversation.pk:
             own.append(pending)
             pending = next(turns, None)
         yield conversation, own

@@ -191,3 +191,24 @@ def test_the_account_export_needs_the_same_queries_for_any_number_of_conversatio
     with django_assert_max_num_queries(3):
         _, body = download(alice_token_api, "/api/export/")
     assert len(json.loads(body)["conversations"]) == size
+
+
+def test_json_export_turns_read_exactly_like_the_api(alice_token_api, transcript):
+    services.record_turns(
+        conversation=transcript, turns=[{"item_id": "a1", "usage": USAGE}]
+    )  # one turn with usage, to compare the nested object too
+    _, body = download(alice_token_api, export_url(transcript, "json"))
+    api_turns = alice_token_api.get(f"/api/conversations/{transcript.pk}/").json()["turns"]
+    assert json.loads(body)["turns"] == api_turns
+    assert any(turn["usage"] for turn in api_turns)
+
+
+def test_a_long_conversation_streams_in_batches_of_turns(alice_token_api, alice_conversation):
+    count = exports.JSON_BATCH * 2 + 1
+    for position in range(count):
+        make_turn(alice_conversation, f"item_{position}", position=position, text=f"turn {position}")
+    response = alice_token_api.get(export_url(alice_conversation, "json"))
+    chunks = [chunk.decode() for chunk in response.streaming_content]
+    assert len(chunks) == 5  # header, three batches of turns, closing
+    turns = json.loads("".join(chunks))["turns"]
+    assert [turn["item_id"] for turn in turns] == [f"item_{n}" for n in range(count)]
