@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     DurationField,
@@ -22,6 +23,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -31,7 +33,6 @@ from conversations.models import Conversation, Turn, Usage
 logger = logging.getLogger(__name__)
 
 TITLE_WORDS = 8
-UPSERT_ATTEMPTS = 3
 PRUNE_BATCH = 500
 MILLION = Decimal(1_000_000)
 COST_PLACES = Decimal("0.000001")
@@ -109,64 +110,64 @@ def price_known(model: str) -> bool:
 def record_turns(*, conversation: Conversation, turns: list[dict]) -> tuple[list[Turn], bool]:
     """Store validated turn bodies one by one; returns the stored turns (in body order, with usage)
     and whether any of them was new."""
-    stored_ids, any_created = [], False
+    stored, any_created = [], False
     for body in turns:
         turn, created = record_turn(conversation=conversation, body=body)
-        stored_ids.append(turn.pk)
+        stored.append(turn)
         any_created |= created
-    by_id = Turn.objects.select_related("usage").in_bulk(stored_ids)
-    return [by_id[pk] for pk in stored_ids], any_created
+    return stored, any_created
 
 
 def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     """Insert or update the turn `body["item_id"]` of `conversation`; returns (turn, created).
 
-    Idempotent: the unique (conversation, item_id) constraint makes a concurrent second insert fail,
-    and the retry finds the row and updates it. An update changes only the fields the body carries;
-    null or "" never blanks a stored value (a late transcript updates text, a retry loses nothing).
+    Idempotent: a new item is one plain INSERT guarded by the unique (conversation, item_id)
+    constraint; when it already exists (a retry, a second tab, a concurrent post) the row is locked
+    and updated instead. An update changes only the fields the body carries; null or "" never
+    blanks a stored value (a late transcript updates text, a retry loses nothing).
 
     Ordering rule: turns are listed by (session, position, id). A body without `position` goes
     right after its `previous_item_id` turn when that turn is stored (same session and position;
     the later id sorts it after), else at the end of its session (latest session when not given).
     """
-    attempt = 1
-    while True:
-        try:
-            with transaction.atomic():
-                turn, created = _upsert_turn(conversation, body)
-                if body.get("usage"):
-                    _record_usage(conversation, turn, body["usage"])
-                _touch_conversation(conversation, turn)
-            return turn, created
-        except IntegrityError:
-            # Another request inserted the same item between our SELECT and INSERT: the next
-            # attempt finds its row and updates it.
-            if attempt >= UPSERT_ATTEMPTS:
-                raise
-            attempt += 1
-            logger.info("turn upsert conflict, retrying (conversation %s)", conversation.pk)
-
-
-def _upsert_turn(conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     values = {field: body[key] for key, field in _TURN_FIELDS.items() if key in body}
-    existing = (
-        Turn.objects.select_for_update()
-        .filter(conversation=conversation, item_id=body["item_id"])
-        .order_by()
-        .first()
-    )
-    if existing is None:
-        turn = Turn(
-            conversation=conversation,
-            item_id=body["item_id"],
-            **{field: value for field, value in values.items() if value is not None},
-        )
-        if values.get("position") is None:
-            _place(conversation, turn, session_given=values.get("session") is not None)
-        # A plain INSERT, so that a concurrent duplicate raises IntegrityError instead of updating.
-        turn.save(force_insert=True)
-        return turn, True
+    with transaction.atomic():
+        turn = _insert_turn(conversation, body["item_id"], values)
+        created = turn is not None
+        if not created:
+            turn = _update_turn(conversation, body["item_id"], values)
+        if body.get("usage"):
+            _record_usage(conversation, turn, body["usage"])
+        elif created:
+            Turn.usage.related.set_cached_value(turn, None)  # known to have none: no query to ask
+        _touch_conversation(conversation, turn)
+    return turn, created
 
+
+def _insert_turn(conversation: Conversation, item_id: str, values: dict) -> Turn | None:
+    """INSERT the turn, or None when the item is already stored."""
+    turn = Turn(
+        conversation=conversation,
+        item_id=item_id,
+        **{field: value for field, value in values.items() if value is not None},
+    )
+    if values.get("position") is None:
+        _place(conversation, turn, session_given=values.get("session") is not None)
+    try:
+        # A savepoint, so that the duplicate's IntegrityError leaves the transaction usable.
+        with transaction.atomic():
+            turn.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return turn
+
+
+def _update_turn(conversation: Conversation, item_id: str, values: dict) -> Turn:
+    existing = (
+        Turn.objects.select_for_update(of=("self",))
+        .select_related("usage")
+        .get(conversation=conversation, item_id=item_id)
+    )
     changed = []
     for field, value in values.items():
         if value is None or value == "":
@@ -176,7 +177,7 @@ def _upsert_turn(conversation: Conversation, body: dict) -> tuple[Turn, bool]:
             changed.append(field)
     if changed:
         existing.save(update_fields=[*changed, "updated_at"])
-    return existing, False
+    return existing
 
 
 def _place(conversation: Conversation, turn: Turn, *, session_given: bool) -> None:
@@ -199,15 +200,18 @@ def _place(conversation: Conversation, turn: Turn, *, session_given: bool) -> No
 
 
 def _touch_conversation(conversation: Conversation, turn: Turn) -> None:
-    """Title from the first user words, earliest start, and last activity (for retention)."""
-    now = timezone.now()
+    """Last activity (for retention), earliest start, and a title from the first user words: one UPDATE."""
     started = turn.started_at or turn.created_at
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
-    Conversation.objects.filter(
-        Q(started_at__isnull=True) | Q(started_at__gt=started), pk=conversation.pk
-    ).update(started_at=started)
+    changes = {
+        "updated_at": timezone.now(),
+        "started_at": Case(
+            When(Q(started_at__isnull=True) | Q(started_at__gt=started), then=Value(started)),
+            default=F("started_at"),
+        ),
+    }
     if turn.role == Turn.Role.USER and turn.text.strip():
-        Conversation.objects.filter(pk=conversation.pk, title="").update(title=title_from_text(turn.text))
+        changes["title"] = Case(When(title="", then=Value(title_from_text(turn.text))), default=F("title"))
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
 
 
 def title_from_text(text: str) -> str:
