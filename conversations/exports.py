@@ -15,39 +15,10 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 from conversations.models import Conversation, Turn, Usage
-from conversations.serializers import ConversationSerializer
+from conversations.serializers import TURN_FIELDS, USAGE_FIELDS, ConversationSerializer, turn_record
 
 CHUNK_SIZE = 500
 JSON_BATCH = 200  # turns per streamed JSON chunk
-TURN_FIELDS = (
-    "item_id",
-    "previous_item_id",
-    "session",
-    "position",
-    "role",
-    "text",
-    "status",
-    "started_at",
-    "ended_at",
-    "audio_end_ms",
-    "tool_name",
-    "call_id",
-    "arguments",
-    "output",
-    "created_at",
-    "updated_at",
-)
-USAGE_FIELDS = (
-    "total_tokens",
-    "text_in",
-    "text_cached",
-    "audio_in",
-    "audio_cached",
-    "text_out",
-    "audio_out",
-    "cost",
-)
-_DATETIMES = ("started_at", "ended_at", "created_at", "updated_at")
 SPEAKERS = {Turn.Role.USER: "You", Turn.Role.ASSISTANT: "Assistant", Turn.Role.TOOL: "Tool"}
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -127,28 +98,6 @@ def turn_rows(turns: QuerySet[Turn], ordering=("session", "position", "id")) -> 
     usage = [f"usage__{field}" for field in USAGE_FIELDS]
     rows = turns.order_by(*ordering).values("conversation_id", *TURN_FIELDS, *usage)
     return rows.iterator(chunk_size=CHUNK_SIZE)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    # The same text DRF's DateTimeField gives the API, so an export reads like the API.
-    if moment is None:
-        return None
-    text = timezone.localtime(moment).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def turn_record(row: dict) -> dict:
-    """One turn row (from turn_rows) in the shape of the API's TurnSerializer."""
-    record = {field: row[field] for field in TURN_FIELDS}
-    for field in _DATETIMES:
-        record[field] = _iso(record[field])
-    record["name"] = record.pop("tool_name")
-    if row["usage__total_tokens"] is None:
-        record["usage"] = None
-    else:
-        record["usage"] = {field: row[f"usage__{field}"] for field in USAGE_FIELDS}
-        record["usage"]["cost"] = str(record["usage"]["cost"])
-    return record
 
 
 def _json_turns(rows: Iterable[dict]) -> Iterator[str]:

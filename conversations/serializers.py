@@ -1,10 +1,11 @@
 """Input and output shapes of the conversations API."""
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
+from django.utils import timezone
 from rest_framework import serializers
 
 from conversations.models import Conversation, Turn, Usage
@@ -128,9 +129,68 @@ class UsageSerializer(serializers.ModelSerializer):
         ]
 
 
+TURN_FIELDS = (
+    "item_id",
+    "previous_item_id",
+    "session",
+    "position",
+    "role",
+    "text",
+    "status",
+    "started_at",
+    "ended_at",
+    "audio_end_ms",
+    "tool_name",
+    "call_id",
+    "arguments",
+    "output",
+    "created_at",
+    "updated_at",
+)
+USAGE_FIELDS = (
+    "total_tokens",
+    "text_in",
+    "text_cached",
+    "audio_in",
+    "audio_cached",
+    "text_out",
+    "audio_out",
+    "cost",
+)
+_DATETIMES = ("started_at", "ended_at", "created_at", "updated_at")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    # The text DRF's DateTimeField gives.
+    if moment is None:
+        return None
+    text = timezone.localtime(moment).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def turn_record(row: dict) -> dict:
+    """A turn as the API shows it, from a row of TURN_FIELDS plus `usage__<field>` columns.
+
+    Plain code instead of DRF fields: turns are written by the thousand (exports) and on every
+    ingest post, where building serializer fields per turn dominated the time (docs/performance.md).
+    """
+    record = {field: row[field] for field in TURN_FIELDS}
+    for field in _DATETIMES:
+        record[field] = _iso(record[field])
+    record["name"] = record.pop("tool_name")
+    if row["usage__total_tokens"] is None:
+        record["usage"] = None
+    else:
+        record["usage"] = {field: row[f"usage__{field}"] for field in USAGE_FIELDS}
+        record["usage"]["cost"] = str(record["usage"]["cost"])
+    return record
+
+
 class TurnSerializer(serializers.ModelSerializer):
+    """Output shape of a turn (its fields document the schema; turn_record produces the data)."""
+
     name = serializers.CharField(source="tool_name")
-    usage = serializers.SerializerMethodField()
+    usage = UsageSerializer(allow_null=True, read_only=True)
 
     class Meta:
         model = Turn
@@ -154,13 +214,15 @@ class TurnSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    @extend_schema_field(UsageSerializer(allow_null=True))
-    def get_usage(self, turn):
+    def to_representation(self, turn):
         # Callers load turns with select_related("usage"); a missing row is then known without a query.
         try:
-            return UsageSerializer(turn.usage).data
+            usage = turn.usage
         except Usage.DoesNotExist:
-            return None
+            usage = None
+        row = {field: getattr(turn, field) for field in TURN_FIELDS}
+        row.update({f"usage__{field}": getattr(usage, field) if usage else None for field in USAGE_FIELDS})
+        return turn_record(row)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
