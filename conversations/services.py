@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -132,6 +132,7 @@ def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     """
     values = {field: body[key] for key, field in _TURN_FIELDS.items() if key in body}
     with transaction.atomic():
+        _commit_without_waiting_for_disk()
         turn = _insert_turn(conversation, body["item_id"], values)
         created = turn is not None
         if not created:
@@ -142,6 +143,18 @@ def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
             Turn.usage.related.set_cached_value(turn, None)  # known to have none: no query to ask
         _touch_conversation(conversation, turn)
     return turn, created
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """PostgreSQL: let this transaction's COMMIT return before its WAL reaches the disk.
+
+    The fsync was most of a turn post's time (docs/performance.md). The database stays
+    consistent; only a crash of the database server itself can lose the last fraction of a second
+    of acknowledged turns. Turned off with INGEST_ASYNC_COMMIT=false.
+    """
+    if settings.INGEST_ASYNC_COMMIT and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _insert_turn(conversation: Conversation, item_id: str, values: dict) -> Turn | None:
