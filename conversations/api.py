@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -34,24 +34,6 @@ from conversations.serializers import (
 NOT_FOUND = "This conversation does not exist. It may have been deleted."
 
 
-@method_decorator(never_cache, name="dispatch")
-class SessionView(APIView):
-    """Mint a short-lived Realtime key for the logged-in user's browser (never the server key)."""
-
-    # Only the page's own session: a leaked API token must not be able to mint voice sessions.
-    authentication_classes = [SessionAuthentication]
-    throttle_scope = "mint"
-
-    @extend_schema(request=SessionRequestSerializer, responses={201: SessionGrantSerializer})
-    def post(self, request):
-        body = SessionRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        grant = minting.mint_session(
-            user=request.user, conversation_id=body.validated_data.get("conversation")
-        )
-        return Response(SessionGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
-
-
 class BoundedJSONParser(JSONParser):
     """JSON with a byte limit. DRF reads the body stream itself, so Django's
     DATA_UPLOAD_MAX_MEMORY_SIZE check never runs for JSON; this applies the same limit.
@@ -69,6 +51,25 @@ class BoundedJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except ParseError:
             raise ParseError("The request body is not valid JSON.") from None
+
+
+@method_decorator(never_cache, name="dispatch")
+class SessionView(APIView):
+    """Mint a short-lived Realtime key for the logged-in user's browser (never the server key)."""
+
+    # Only the page's own session: a leaked API token must not be able to mint voice sessions.
+    authentication_classes = [SessionAuthentication]
+    parser_classes = [BoundedJSONParser]
+    throttle_scope = "mint"
+
+    @extend_schema(request=SessionRequestSerializer, responses={201: SessionGrantSerializer})
+    def post(self, request):
+        body = SessionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        grant = minting.mint_session(
+            user=request.user, conversation_id=body.validated_data.get("conversation")
+        )
+        return Response(SessionGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
 class DownloadNegotiation(DefaultContentNegotiation):
@@ -191,7 +192,18 @@ class ConversationExportView(APIView):
     @extend_schema(
         operation_id="conversations_export",
         parameters=[FORMAT_PARAMETER],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment.")},
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                ConversationDetailSerializer, description="format=json, as an attachment."
+            ),
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(
+                    OpenApiTypes.STR, description=f"format={name}, as an attachment."
+                )
+                for name, (content_type, _) in exports.FORMATS.items()
+                if name != "json"
+            },
+        },
     )
     def get(self, request, pk):
         export_format = _export_format(request, list(exports.FORMATS))
@@ -207,7 +219,19 @@ class AccountExportView(APIView):
     @extend_schema(
         operation_id="account_export",
         parameters=[OpenApiParameter("format", str, enum=["json"], default="json")],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="JSON, as an attachment.")},
+        responses={
+            200: OpenApiResponse(
+                inline_serializer(
+                    "AccountExport",
+                    {
+                        "user": serializers.CharField(),
+                        "exported_at": serializers.DateTimeField(),
+                        "conversations": ConversationDetailSerializer(many=True),
+                    },
+                ),
+                description="Every conversation with its turns, as an attachment.",
+            )
+        },
     )
     def get(self, request):
         _export_format(request, ["json"])

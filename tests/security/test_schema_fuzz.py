@@ -29,19 +29,6 @@ MIN_CASES = 1000
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 KNOWN_ID = uuid.UUID("0d5a7a50-5e1c-4c39-9f3e-6c1f2b0e9a11")
 
-# Failures found and not fixed here, by (operation, failure): each has a strict xfail test below that
-# reproduces it, so that the entry goes once the schema is fixed.
-EXPORT_SCHEMA = (
-    "The export operations document their 200 as one binary string under application/json "
-    "(OpenApiTypes.BINARY): the JSON export is an object, and md/txt/csv/srt answers use media types "
-    "the schema does not list. Needs per-media-type responses in conversations/api.py."
-)
-KNOWN_FAILURES = {
-    ("GET /api/conversations/{id}/export/", "JsonSchemaError"): EXPORT_SCHEMA,
-    ("GET /api/conversations/{id}/export/", "UndefinedContentType"): EXPORT_SCHEMA,
-    ("GET /api/export/", "JsonSchemaError"): EXPORT_SCHEMA,
-}
-
 
 def examples_per_operation(request) -> int:
     if os.environ.get("SCHEMATHESIS_MAX_EXAMPLES"):
@@ -126,24 +113,24 @@ def test_the_api_answers_every_generated_request_without_5xx_and_as_documented(r
     assert total >= MIN_CASES or per_operation < 56, counts
     distinct = sorted({(key, status) for key, status, *_ in failures})
     print("schemathesis failures:", distinct)
-    unexpected = [f for f in failures if f[0] not in KNOWN_FAILURES]
     report = "\n\n".join(
         f"{key} -> {status}\n{curl}\n{str(error)[:1500]}"
-        for key, status, curl, error in random.Random(0).sample(unexpected, min(len(unexpected), 8))
+        for key, status, curl, error in random.Random(0).sample(failures, min(len(failures), 8))
     )
-    assert not unexpected, f"{len(unexpected)} failing cases, for example:\n\n{report}"
+    assert not failures, f"{len(failures)} failing cases, for example:\n\n{report}"
 
 
 @pytest.mark.parametrize(
-    ("path", "query", "failure"),
+    ("path", "query"),
     [
-        ("/api/conversations/{id}/export/", {"format": "json"}, "JsonSchemaError"),
-        ("/api/conversations/{id}/export/", {"format": "md"}, "UndefinedContentType"),
-        ("/api/export/", {}, "JsonSchemaError"),
+        *[
+            ("/api/conversations/{id}/export/", {"format": fmt})
+            for fmt in ("json", "md", "txt", "csv", "srt")
+        ],
+        ("/api/export/", {"format": "json"}),
     ],
 )
-@pytest.mark.xfail(strict=True, reason=EXPORT_SCHEMA)
-def test_known_schema_failures_are_still_there(fuzz_user, path, query, failure):
+def test_every_export_format_matches_the_schema(fuzz_user, path, query):
     schema = schemathesis.openapi.from_wsgi(
         "/api/schema/", get_wsgi_application(), headers=fuzz_user["headers"]
     )
@@ -153,5 +140,4 @@ def test_known_schema_failures_are_still_there(fuzz_user, path, query, failure):
     )
     response = case.call(headers=fuzz_user["headers"])
     assert response.status_code == 200
-    assert ("GET " + path, failure) in KNOWN_FAILURES
     case.validate_response(response, checks=CHECKS, headers=fuzz_user["headers"])
