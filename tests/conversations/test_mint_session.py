@@ -103,7 +103,9 @@ def test_the_session_config_sent_upstream_is_the_ga_shape(alice_api, upstream, s
 
 def test_the_users_voice_preferences_shape_the_session(alice_api, alice, upstream):
     alice_api.post(
-        "/accounts/profile/", {"voice": "cedar", "language": "nl", "instructions": "Speak Dutch."}, format="multipart"
+        "/accounts/profile/",
+        {"voice": "cedar", "language": "nl", "instructions": "Speak Dutch."},
+        format="multipart",
     )
     alice_api.post(URL, {}, format="json")
     session = json.loads(upstream.calls.last.request.content)["session"]
