@@ -194,25 +194,8 @@ class TurnSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Turn
-        fields = [
-            "item_id",
-            "previous_item_id",
-            "session",
-            "position",
-            "role",
-            "text",
-            "status",
-            "started_at",
-            "ended_at",
-            "audio_end_ms",
-            "name",
-            "call_id",
-            "arguments",
-            "output",
-            "usage",
-            "created_at",
-            "updated_at",
-        ]
+        # The API says "name" for the tool's name; usage is nested.
+        fields = [*("name" if field == "tool_name" else field for field in TURN_FIELDS), "usage"]
 
     def to_representation(self, turn):
         # Callers load turns with select_related("usage"); a missing row is then known without a query.

@@ -214,58 +214,30 @@ REALTIME_INSTRUCTIONS = env.str(
 REALTIME_TOKEN_TTL = env.int("REALTIME_TOKEN_TTL", default=60)
 REALTIME_SESSIONS_PER_DAY = env.int("REALTIME_SESSIONS_PER_DAY", default=100)
 REALTIME_SESSION_LIMIT_SECONDS = env.int("REALTIME_SESSION_LIMIT_SECONDS", default=3600)
+
+
+
+def _prices(text_in, text_cached, text_out, audio_in, audio_cached, audio_out) -> dict:
+    return {
+        "text_in": text_in,
+        "text_cached": text_cached,
+        "text_out": text_out,
+        "audio_in": audio_in,
+        "audio_cached": audio_cached,
+        "audio_out": audio_out,
+    }
+
+
 # USD per 1M tokens (shared/docs/realtime-api.md §11); override with REALTIME_PRICES as JSON.
 REALTIME_PRICES = env.json(
     "REALTIME_PRICES",
     default={
-        "gpt-realtime": {
-            "text_in": 4.0,
-            "text_cached": 0.4,
-            "text_out": 16.0,
-            "audio_in": 32.0,
-            "audio_cached": 0.4,
-            "audio_out": 64.0,
-        },
-        "gpt-realtime-1.5": {
-            "text_in": 4.0,
-            "text_cached": 0.4,
-            "text_out": 16.0,
-            "audio_in": 32.0,
-            "audio_cached": 0.4,
-            "audio_out": 64.0,
-        },
-        "gpt-realtime-2": {
-            "text_in": 4.0,
-            "text_cached": 0.4,
-            "text_out": 24.0,
-            "audio_in": 32.0,
-            "audio_cached": 0.4,
-            "audio_out": 64.0,
-        },
-        "gpt-realtime-2.1": {
-            "text_in": 4.0,
-            "text_cached": 0.4,
-            "text_out": 24.0,
-            "audio_in": 32.0,
-            "audio_cached": 0.4,
-            "audio_out": 64.0,
-        },
-        "gpt-realtime-2.1-mini": {
-            "text_in": 0.6,
-            "text_cached": 0.06,
-            "text_out": 2.4,
-            "audio_in": 10.0,
-            "audio_cached": 0.3,
-            "audio_out": 20.0,
-        },
-        "gpt-realtime-mini": {
-            "text_in": 0.6,
-            "text_cached": 0.06,
-            "text_out": 2.4,
-            "audio_in": 10.0,
-            "audio_cached": 0.3,
-            "audio_out": 20.0,
-        },
+        "gpt-realtime": _prices(4.0, 0.4, 16.0, 32.0, 0.4, 64.0),
+        "gpt-realtime-1.5": _prices(4.0, 0.4, 16.0, 32.0, 0.4, 64.0),
+        "gpt-realtime-2": _prices(4.0, 0.4, 24.0, 32.0, 0.4, 64.0),
+        "gpt-realtime-2.1": _prices(4.0, 0.4, 24.0, 32.0, 0.4, 64.0),
+        "gpt-realtime-2.1-mini": _prices(0.6, 0.06, 2.4, 10.0, 0.3, 20.0),
+        "gpt-realtime-mini": _prices(0.6, 0.06, 2.4, 10.0, 0.3, 20.0),
     },
 )
 
