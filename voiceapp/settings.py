@@ -216,7 +216,6 @@ REALTIME_SESSIONS_PER_DAY = env.int("REALTIME_SESSIONS_PER_DAY", default=100)
 REALTIME_SESSION_LIMIT_SECONDS = env.int("REALTIME_SESSION_LIMIT_SECONDS", default=3600)
 
 
-
 def _prices(text_in, text_cached, text_out, audio_in, audio_cached, audio_out) -> dict:
     return {
         "text_in": text_in,
