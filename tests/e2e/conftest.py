@@ -40,6 +40,16 @@ if (window.RTCPeerConnection) {
   const Original = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends Original {
     constructor(...args) { super(...args); (window.__pcs = window.__pcs || []).push(this); }
+    createDataChannel(...args) {
+      const channel = super.createDataChannel(...args);
+      const log = (direction, data) => {
+        try { (window.__events = window.__events || []).push(direction + " " + JSON.parse(data).type); } catch {}
+      };
+      channel.addEventListener("message", (e) => log("<", e.data));
+      const send = channel.send.bind(channel);
+      channel.send = (data) => { log(">", data); send(data); };
+      return channel;
+    }
   };
 }
 """
@@ -123,7 +133,8 @@ def say(tmp_path_factory):
 
     def make(*sentences: str, lead: float = 1.5, gap: float = 1.0, trail: float = 12.0) -> Path:
         """One WAV of the sentences, `gap` seconds apart: the fake microphone plays it (and loops it)."""
-        name = re.sub(r"\W+", "-", " ".join(sentences).lower()).strip("-")[:80] + f"-{gap}"
+        words = re.sub(r"\W+", "-", " ".join(sentences).lower()).strip("-")[:80]
+        name = f"{words}-{lead}-{gap}-{trail}"  # the timing is part of the recording
         wav = folder / f"{name}.wav"
         if wav.exists():
             return wav
@@ -185,7 +196,10 @@ def browser(request, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         for index, context in enumerate(contexts):
             for number, page in enumerate(context.pages):
-                page.screenshot(path=ARTIFACTS / f"{request.node.name}-{index}-{number}.png", full_page=True)
+                name = f"{request.node.name}-{index}-{number}"
+                page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+                events = page.evaluate("window.__events || []")
+                (ARTIFACTS / f"{name}-events.txt").write_text("\n".join(events) + "\n")
     for context in contexts:
         context.close()
     playwright.stop()
