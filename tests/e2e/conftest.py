@@ -54,10 +54,6 @@ if (window.RTCPeerConnection) {
 }
 """
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to check
-# what was stored are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -113,8 +109,11 @@ def emulator_knobs(emulator):
 
 
 @pytest.fixture
-def app(live_server, emulator, settings, transactional_db):
+def app(live_server, emulator, settings, transactional_db, monkeypatch):
     """The app under test, pointed at the emulator exactly as `make run` does offline."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to
+    # check what was stored are still plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.OPENAI_API_KEY = EMULATOR_KEY
     settings.OPENAI_BASE_URL = f"{emulator}/v1"
     settings.OPENAI_AUTH_STYLE = "openai"
