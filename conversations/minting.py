@@ -78,16 +78,22 @@ def mint_session(*, user, conversation_id: uuid.UUID | None = None) -> dict:
 
 def _take_quota_unit(user) -> None:
     # One conditional UPDATE: atomic on PostgreSQL and SQLite, across workers and hosts.
-    row, _ = DailyQuota.objects.get_or_create(user=user, day=timezone.localdate())
-    taken = DailyQuota.objects.filter(pk=row.pk, used__lt=settings.REALTIME_SESSIONS_PER_DAY).update(
-        used=F("used") + 1
+    today = timezone.localdate()
+    todays_quota = DailyQuota.objects.filter(
+        user=user, day=today, used__lt=settings.REALTIME_SESSIONS_PER_DAY
     )
-    if not taken:
-        raise QuotaExceeded(
-            f"You have used all {settings.REALTIME_SESSIONS_PER_DAY} voice sessions for today. "
-            "Please come back tomorrow.",
-            retry_after=_seconds_until_tomorrow(),
-        )
+    if todays_quota.update(used=F("used") + 1):
+        return
+    # Nothing updated: either today's row does not exist yet (the day's first session) or the quota
+    # is used up. Create the row (the unique constraint settles a race) and try once more.
+    DailyQuota.objects.get_or_create(user=user, day=today)
+    if todays_quota.update(used=F("used") + 1):
+        return
+    raise QuotaExceeded(
+        f"You have used all {settings.REALTIME_SESSIONS_PER_DAY} voice sessions for today. "
+        "Please come back tomorrow.",
+        retry_after=_seconds_until_tomorrow(),
+    )
 
 
 def _give_back_quota_unit(user) -> None:
