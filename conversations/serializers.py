@@ -160,11 +160,11 @@ USAGE_FIELDS = (
 _DATETIMES = ("started_at", "ended_at", "created_at", "updated_at")
 
 
-def _iso(moment: datetime | None) -> str | None:
+def _iso(moment: datetime | None, zone) -> str | None:
     # The text DRF's DateTimeField gives.
     if moment is None:
         return None
-    text = timezone.localtime(moment).isoformat()
+    text = moment.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -175,8 +175,9 @@ def turn_record(row: dict) -> dict:
     ingest post, where building serializer fields per turn dominated the time (docs/performance.md).
     """
     record = {field: row[field] for field in TURN_FIELDS}
+    zone = timezone.get_current_timezone()  # once per turn, not per field: it is a thread-local lookup
     for field in _DATETIMES:
-        record[field] = _iso(record[field])
+        record[field] = _iso(record[field], zone)
     record["name"] = record.pop("tool_name")
     if row["usage__total_tokens"] is None:
         record["usage"] = None
