@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from conversations.models import Conversation, Turn, Usage
 from conversations.serializers import TURN_FIELDS, USAGE_FIELDS, ConversationSerializer, turn_record
 
-CHUNK_SIZE = 2000  # rows per fetch from the database cursor
+CHUNK_SIZE = 1000  # rows per fetch from the database cursor: fewer round trips, memory still flat
 JSON_BATCH = 200  # turns per streamed JSON chunk
 SPEAKERS = {Turn.Role.USER: "You", Turn.Role.ASSISTANT: "Assistant", Turn.Role.TOOL: "Tool"}
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection").
