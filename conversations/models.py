@@ -49,12 +49,6 @@ class Conversation(models.Model):
     def display_title(self) -> str:
         return str(self)
 
-    @property
-    def duration(self):
-        if self.started_at and self.ended_at:
-            return self.ended_at - self.started_at
-        return None
-
 
 class Turn(models.Model):
     class Role(models.TextChoices):
@@ -107,10 +101,6 @@ class Turn(models.Model):
 
     def __str__(self):
         return f"{self.role} {self.item_id}"
-
-    @property
-    def is_interrupted(self) -> bool:
-        return self.status == self.Status.INTERRUPTED
 
 
 class SessionGrant(models.Model):

@@ -71,7 +71,7 @@ def conversation_list(request):
     return render(request, "conversations/conversation_list.html", context)
 
 
-def _detail_context(request, conversation: Conversation, form: RenameForm) -> dict:
+def _detail_context(conversation: Conversation, form: RenameForm) -> dict:
     turns = conversation.turns.select_related("usage").order_by("session", "position", "id")
     return {
         "conversation": conversation,
@@ -91,9 +91,7 @@ def _stats_conversation_or_404(user, pk) -> Conversation:
 def conversation_detail(request, pk):
     conversation = _stats_conversation_or_404(request.user, pk)
     form = RenameForm(instance=conversation)
-    return render(
-        request, "conversations/conversation_detail.html", _detail_context(request, conversation, form)
-    )
+    return render(request, "conversations/conversation_detail.html", _detail_context(conversation, form))
 
 
 @require_POST
@@ -101,7 +99,7 @@ def conversation_rename(request, pk):
     conversation = _stats_conversation_or_404(request.user, pk)
     form = RenameForm(request.POST, instance=conversation)
     if not form.is_valid():
-        context = _detail_context(request, conversation, form)
+        context = _detail_context(conversation, form)
         return render(request, "conversations/conversation_detail.html", context, status=400)
     form.save()
     messages.success(request, "The conversation was renamed.")
