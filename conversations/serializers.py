@@ -114,21 +114,6 @@ class TurnInSerializer(StrictFieldsMixin, serializers.Serializer):
         return attrs
 
 
-class UsageSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Usage
-        fields = [
-            "total_tokens",
-            "text_in",
-            "text_cached",
-            "audio_in",
-            "audio_cached",
-            "text_out",
-            "audio_out",
-            "cost",
-        ]
-
-
 TURN_FIELDS = (
     "item_id",
     "previous_item_id",
@@ -158,6 +143,12 @@ USAGE_FIELDS = (
     "cost",
 )
 _DATETIMES = ("started_at", "ended_at", "created_at", "updated_at")
+
+
+class UsageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Usage
+        fields = list(USAGE_FIELDS)
 
 
 def _iso(moment: datetime | None, zone) -> str | None:
