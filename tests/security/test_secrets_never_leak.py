@@ -7,12 +7,12 @@ import logging
 
 import httpx
 import pytest
-from conftest import EPHEMERAL, SECRETS_URL, SERVER_KEY
 from django.apps import apps
 from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD
+from tests.security.conftest import EPHEMERAL, SECRETS_URL, SERVER_KEY
 
 pytestmark = pytest.mark.django_db
 
