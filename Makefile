@@ -5,9 +5,8 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-DEBIAN_PACKAGES := chromium espeak-ng sox
 
-.PHONY: install system-deps run emulator test test-fast test-js lint fmt check migrations-check bench clean
+.PHONY: install speech-deps system-deps run emulator test test-fast test-js lint fmt check migrations-check bench clean
 
 install: $(STAMP)
 
@@ -16,24 +15,31 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $(STAMP)
 
-# Debian packages for the emulator's speech and the browser tests; installed only when missing.
-system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
-	command -v sox >/dev/null || missing="$$missing sox"; \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages:$$missing"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+# Debian packages, installed only when missing: $(call apt-install,command package ...)
+define apt-install
+missing=""; for package in $(1); do command -v $$package >/dev/null || missing="$$missing $$package"; done; \
+if [ -n "$$missing" ]; then \
+	echo "Installing Debian packages:$$missing"; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+fi
+endef
+
+# The emulator speaks with espeak-ng and converts audio with sox.
+speech-deps:
+	@$(call apt-install,espeak-ng sox)
+
+# The browser tests also need Chromium.
+system-deps: speech-deps
+	@$(call apt-install,chromium)
 
 # The app at http://127.0.0.1:8000 on SQLite; with no OPENAI_API_KEY it also starts the local emulator.
 run: install
+	@[ -n "$$OPENAI_API_KEY" ] || $(MAKE) --no-print-directory speech-deps
 	$(BIN)/python scripts/run.py
 
 # Only the local OpenAI Realtime + Open-Meteo emulator, on port 8100.
-emulator: install
+emulator: install speech-deps
 	$(BIN)/python -m emulator --port 8100
 
 # The whole suite: Python (unit, API, emulator, end-to-end in Chromium) and the JS unit tests.
