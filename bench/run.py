@@ -174,6 +174,14 @@ class Bench:
             return None
         return f"{method} {path.split('?')[0]} answered {response.status_code}: {response.text[:120]!r}"
 
+    def check_turn_post(self, prefix: str) -> str | None:
+        """None when the first load user can post a turn, else a note saying what happened."""
+        from bench.load import turn_body
+
+        first = self.turn_requests()[0]
+        body = turn_body(prefix=prefix, connection=0, seq=0)
+        return self.check("POST", first["path"], expect=(200, 201), headers=first["headers"], json=body)
+
     def token(self, key: str) -> dict:
         return {"Authorization": f"Token {key}"}
 
@@ -196,17 +204,9 @@ class Bench:
 
     # --- scenarios -------------------------------------------------------------------
     def ingest(self) -> list[Result]:
-        from bench.load import turn_body
         from bench.seed import LOAD_USERS
 
-        first = self.turn_requests()[0]
-        broken = self.check(
-            "POST",
-            first["path"],
-            expect=(200, 201),
-            headers=first["headers"],
-            json=[turn_body(prefix="check", connection=0, seq=0)],
-        )
+        broken = self.check_turn_post("check")
         if broken:
             return _missing(["ingest", "ingest_p99"], broken)
         runs = self.alternate(
@@ -456,16 +456,7 @@ class Bench:
     def upstream_hang(self) -> list[Result]:
         from bench.seed import csrf_headers
 
-        first = self.turn_requests()[0]
-        from bench.load import turn_body
-
-        broken = self.check(
-            "POST",
-            first["path"],
-            expect=(200, 201),
-            headers=first["headers"],
-            json=turn_body(prefix="hang", connection=0, seq=0),
-        )
+        broken = self.check_turn_post("hang")
         if broken:
             return _missing(["upstream_hang", "upstream_hang_p99"], broken)
         httpx.post(f"{self.upstream}/_bench/hang", json={"hang": True}, timeout=5).raise_for_status()

@@ -41,6 +41,21 @@ SAO_PAULO = {
 }
 
 
+# What the weather API answers for AMSTERDAM with forecast_body()'s defaults.
+AMSTERDAM_ANSWER = {
+    "location": "Amsterdam, North Holland, Netherlands",
+    "latitude": 52.37403,
+    "longitude": 4.88969,
+    "temperature": 7.4,
+    "apparent_temperature": 3.9,
+    "humidity": 87,
+    "wind_speed": 18.7,
+    "conditions": "light rain",
+    "units": {"temperature": "°C", "apparent_temperature": "°C", "humidity": "%", "wind_speed": "km/h"},
+    "observed_at": "2025-01-14T15:00:00+01:00",
+}
+
+
 def geocoding_body(*results: dict) -> dict:
     """A geocoding answer; with no match Open-Meteo leaves out "results" altogether."""
     body = {"results": list(results)} if results else {}

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends.base import memcache_key_warnings
 
-from tests.weather.conftest import SAO_PAULO, forecast_body, geocoding_body
+from tests.weather.conftest import AMSTERDAM_ANSWER, SAO_PAULO, forecast_body, geocoding_body
 from voiceapp import http
 from voiceapp.errors import UpstreamError
 from weather import services
@@ -15,18 +15,7 @@ from weather.services import LocationNotFound, current_weather
 
 
 def test_it_returns_the_current_weather_in_words_and_numbers(open_meteo):
-    assert current_weather(location="Amsterdam") == {
-        "location": "Amsterdam, North Holland, Netherlands",
-        "latitude": 52.37403,
-        "longitude": 4.88969,
-        "temperature": 7.4,
-        "apparent_temperature": 3.9,
-        "humidity": 87,
-        "wind_speed": 18.7,
-        "conditions": "light rain",
-        "units": {"temperature": "°C", "apparent_temperature": "°C", "humidity": "%", "wind_speed": "km/h"},
-        "observed_at": "2025-01-14T15:00:00+01:00",
-    }
+    assert current_weather(location="Amsterdam") == AMSTERDAM_ANSWER
 
 
 def test_it_asks_for_one_json_match_in_the_given_language(open_meteo):
