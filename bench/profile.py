@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-PROJECT_FRAME = re.compile(r"[(/](conversations|voiceapp|accounts|weather)/")
+PROJECT_FRAME = re.compile(r"[(/](conversations|voiceapp|core|accounts|weather)/")
 # Leaf frames of threads waiting for work (gunicorn's poller, idle pool threads), not serving it.
 IDLE_FRAMES = ("(selectors.py", "_worker (concurrent/futures/thread.py", "wait (threading.py")
 

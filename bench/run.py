@@ -72,7 +72,6 @@ def bench_env(
         "DATABASE_URL": database_url,
         "CONN_MAX_AGE": str(conn_max_age),
         "CACHE_URL": cache_url,
-        "BENCH_ENDPOINTS": "true",
         "OPENAI_API_KEY": "sk-bench",
         "OPENAI_BASE_URL": f"{upstream}/v1",
         "OPEN_METEO_GEOCODING_URL": f"{upstream}/v1/search",

@@ -5,3 +5,5 @@ import os
 from voiceapp.settings import *  # noqa: F403
 
 STATIC_ROOT = os.environ["BENCH_STATIC_ROOT"]
+# The baseline endpoints exist only here, never in the deployed URL conf.
+ROOT_URLCONF = "bench.urls"

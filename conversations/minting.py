@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.services import get_preference
 from conversations import realtime
 from conversations.models import Conversation, DailyQuota, SessionGrant
-from voiceapp.errors import QuotaExceeded, ServiceError
+from core.errors import QuotaExceeded, ServiceError
 
 logger = logging.getLogger(__name__)
 

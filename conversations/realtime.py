@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from voiceapp import http
-from voiceapp.errors import ServiceError, UpstreamError
+from core import http
+from core.errors import ServiceError, UpstreamError
 
 GET_WEATHER_TOOL = {
     "type": "function",

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "core",
     "accounts",
     "conversations",
     "weather",
@@ -49,7 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "voiceapp.middleware.PermissionsPolicyMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,7 +105,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "voiceapp.storage.StaticStorage"
+        else "core.storage.StaticStorage"
     },
 }
 
@@ -170,7 +171,7 @@ REST_FRAMEWORK = {
         "turns": env.str("TURNS_THROTTLE_RATE", default="600/min"),
         "mint": env.str("MINT_THROTTLE_RATE", default="30/min"),
     },
-    "EXCEPTION_HANDLER": "voiceapp.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -190,7 +191,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Outbound HTTP (voiceapp/http.py) ---------------------------------------------
+# --- Outbound HTTP (core/http.py) ---------------------------------------------
 UPSTREAM_TIMEOUT = env.float("UPSTREAM_TIMEOUT", default=5.0)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.0)
 
@@ -253,8 +254,6 @@ TURN_TEXT_MAX_LENGTH = env.int("TURN_TEXT_MAX_LENGTH", default=20_000)
 TURN_BATCH_MAX = env.int("TURN_BATCH_MAX", default=200)
 # PostgreSQL: turn posts commit without waiting for the disk (conversations/services.py).
 INGEST_ASYNC_COMMIT = env.bool("INGEST_ASYNC_COMMIT", default=True)
-# Adds a no-op endpoint with the same authentication, used as the baseline by `make bench`.
-BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # --- Content Security Policy (django-csp) -----------------------------------------
 _realtime_origin = "{0.scheme}://{0.netloc}".format(urlsplit(OPENAI_BASE_URL))
@@ -281,7 +280,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "oneline": {
-            "()": "voiceapp.log.OneLineFormatter",
+            "()": "core.log.OneLineFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         }
     },
@@ -293,7 +292,7 @@ LOGGING = {
         # One line per failed request; Django's default would add a traceback to 4xx noise.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "axes": {"level": "WARNING"},
-        # voiceapp/http.py logs upstream failures itself; httpx would log every request.
+        # core/http.py logs upstream failures itself; httpx would log every request.
         "httpx": {"level": "WARNING"},
     },
 }

@@ -1,14 +1,11 @@
 """Root URLs: admin, auth, then each app's own urls.py."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from voiceapp import views
-
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("", include("core.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -18,14 +15,5 @@ urlpatterns = [
     path("", include("conversations.urls")),
 ]
 
-if settings.BENCH_ENDPOINTS:
-    from voiceapp import bench
-
-    urlpatterns += [
-        path("bench/noop/", bench.NoopView.as_view()),
-        path("bench/export-raw/<uuid:pk>/", bench.RawExportView.as_view()),
-        path("bench/export-memory/<uuid:pk>/", bench.ExportMemoryView.as_view()),
-    ]
-
-handler404 = "voiceapp.views.page_not_found"
-handler500 = "voiceapp.views.server_error"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework import status
 
-from voiceapp import http
-from voiceapp.errors import ServiceError, UpstreamError
+from core import http
+from core.errors import ServiceError, UpstreamError
 
 logger = logging.getLogger(__name__)
 

@@ -136,7 +136,7 @@ def test_profile_summary_leaves_idle_threads_out_and_lists_project_frames_first(
     stacks = read_collapsed(
         "run (gunicorn/arbiter.py:1);EpollSelector.select (selectors.py:468) 50\n"
         "handle (gunicorn/gthread.py:9);post (/work/main/conversations/api.py:169);execute (psycopg/cursor.py:1) 30\n"
-        "handle (gunicorn/gthread.py:9);get (voiceapp/bench.py:42) 10\n"
+        "handle (gunicorn/gthread.py:9);get (bench/endpoints.py:42) 10\n"
     )
     summary = summarize(stacks)
     assert summary.startswith("40 busy samples")

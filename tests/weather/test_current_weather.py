@@ -7,9 +7,9 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends.base import memcache_key_warnings
 
+from core import http
+from core.errors import UpstreamError
 from tests.weather.conftest import AMSTERDAM_ANSWER, SAO_PAULO, forecast_body, geocoding_body
-from voiceapp import http
-from voiceapp.errors import UpstreamError
 from weather import services
 from weather.services import LocationNotFound, current_weather
 

@@ -1,4 +1,4 @@
-"""Baseline endpoints for `make bench`, mounted only when BENCH_ENDPOINTS is on (never in production)."""
+"""Baseline endpoints for `make bench`, mounted only by the bench settings (bench/urls.py)."""
 
 import json
 import os

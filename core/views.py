@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 
 logger = logging.getLogger(__name__)
 
-JSON_PREFIXES = ("/api/", "/realtime/")
+JSON_PREFIXES = ("/api/", "/realtime/", "/live/")
 
 
 def _wants_json(request) -> bool:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
-from voiceapp.errors import UpstreamError
+from core.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
 

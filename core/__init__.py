@@ -1,0 +1,1 @@
+"""Shared plumbing every app uses: outbound HTTP, domain errors, logging, middleware, health check."""
