@@ -1,5 +1,6 @@
 """aiohttp routes of the emulator: OpenAI realtime REST, Open-Meteo, CORS and test knobs."""
 
+import asyncio
 import json
 import logging
 
@@ -7,8 +8,9 @@ from aiohttp import web
 
 from . import session_config, weather
 from .calls import Calls
-from .errors import ApiError
+from .errors import ApiError, invalid_value, unknown_parameter
 from .knobs import Knobs
+from .network import DROP_MODES
 from .secrets import SecretStore, parse_create_body
 from .speech_in import Recognizer
 
@@ -58,6 +60,7 @@ def create_app(*, api_key: str, knobs: Knobs, recognizer: Recognizer, synthesize
     app.router.add_get("/_emulator/knobs", get_knobs)
     app.router.add_patch("/_emulator/knobs", patch_knobs)
     app.router.add_get("/_emulator/health", health)
+    app.router.add_post("/_emulator/drop", drop_connections)
     app.on_shutdown.append(_hang_up_all)
     return app
 
@@ -213,3 +216,30 @@ async def patch_knobs(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     """GET /_emulator/health — liveness and live call count."""
     return web.json_response({"status": "ok", "calls": len(request.app[CALLS].live)})
+
+
+def _open_connections(app: web.Application) -> dict:
+    """Every open WebRTC connection by id (`rtc_…` Realtime calls)."""
+    return dict(app[CALLS].live)
+
+
+async def drop_connections(request: web.Request) -> web.Response:
+    """POST /_emulator/drop — lose one open call (`id`) or all of them, like a network failure."""
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError('Send a JSON object: {"id": optional call id, "mode": "close" or "silent"}.')
+    for key in body:
+        if key not in ("id", "mode"):
+            raise unknown_parameter(key)
+    mode = body.get("mode", "close")
+    if mode not in DROP_MODES:
+        raise invalid_value("mode", f"Invalid value: {mode!r}. Supported values are: 'close', 'silent'.")
+    connections = _open_connections(request.app)
+    wanted = body.get("id")
+    if wanted is not None:
+        if wanted not in connections:
+            raise ApiError(f"No open call or session '{wanted}'.", status=404, code="not_found", param="id")
+        connections = {wanted: connections[wanted]}
+    await asyncio.gather(*(connection.close(mode=mode) for connection in connections.values()))
+    logger.info("dropped %s (%s)", ", ".join(connections) or "nothing", mode)
+    return web.json_response({"dropped": list(connections), "mode": mode})

@@ -10,6 +10,7 @@ import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from . import network
 from .ids import new_hex_id
 from .knobs import Knobs
 from .session import Session
@@ -66,8 +67,8 @@ class Call:
         self.session.start()
         return self.pc.localDescription.sdp
 
-    async def close(self, delay: float = 0.0) -> None:
-        """Hang up: stop the session and the peer connection."""
+    async def close(self, delay: float = 0.0, mode: str = "close") -> None:
+        """Hang up: stop the session and the peer connection (`mode` as in `network.drop`)."""
         if self._closing:
             return
         self._closing = True
@@ -77,7 +78,7 @@ class Call:
         self.session.close()
         if self._reader:
             self._reader.cancel()
-        await self.pc.close()
+        await network.drop(self.pc, mode)
         self._on_closed(self)
 
     def _send(self, event: dict) -> None:
