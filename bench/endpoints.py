@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations.models import Turn
+from conversations.models import TURN_ORDER, Turn
 
 # What one exported turn carries; the raw baseline reads the same columns in the same order.
 RAW_TURN_FIELDS = [
@@ -55,7 +55,7 @@ class RawExportView(APIView):
     def get(self, request, pk):
         rows = list(
             Turn.objects.filter(conversation_id=pk, conversation__owner=request.user)
-            .order_by("session", "position", "id")
+            .order_by(*TURN_ORDER)
             .values(*RAW_TURN_FIELDS)
         )
         return HttpResponse(json.dumps(rows, cls=DjangoJSONEncoder), content_type="application/json")

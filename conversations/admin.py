@@ -5,7 +5,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from conversations import exports, services
-from conversations.models import Conversation, DailyQuota, SessionGrant, Turn, Usage
+from conversations.models import TURN_ORDER, Conversation, DailyQuota, SessionGrant, Turn, Usage
 
 TOTALS_ROWS = 31
 
@@ -29,7 +29,7 @@ class TurnInline(admin.TabularInline):
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).order_by("session", "position", "id")
+        return super().get_queryset(request).order_by(*TURN_ORDER)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from conversations import exports, minting, services
 from conversations.filters import ConversationFilter
-from conversations.models import Conversation, Turn
+from conversations.models import TURN_ORDER, Conversation, Turn
 from conversations.serializers import (
     ConversationDetailSerializer,
     ConversationSerializer,
@@ -113,7 +113,7 @@ class ConversationDetailView(APIView):
 
     @extend_schema(operation_id="conversations_retrieve", responses=ConversationDetailSerializer)
     def get(self, request, pk):
-        turns = Turn.objects.select_related("usage").order_by("session", "position", "id")
+        turns = Turn.objects.select_related("usage").order_by(*TURN_ORDER)
         conversation = _owned_conversation(
             request,
             pk,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
-from conversations.models import Conversation, Turn, Usage
+from conversations.models import TURN_ORDER, Conversation, Turn, Usage
 from conversations.serializers import TURN_FIELDS, USAGE_FIELDS, ConversationSerializer, turn_record
 
 CHUNK_SIZE = 1000  # rows per fetch from the database cursor: fewer round trips, memory still flat
@@ -78,11 +78,7 @@ def _cost_line(conversation: Conversation) -> str:
 
 
 def ordered_turns(conversation: Conversation) -> Iterator[Turn]:
-    return (
-        conversation.turns.select_related("usage")
-        .order_by("session", "position", "id")
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
+    return conversation.turns.select_related("usage").order_by(*TURN_ORDER).iterator(chunk_size=CHUNK_SIZE)
 
 
 def _tool_summary(turn: Turn) -> str:
@@ -93,7 +89,7 @@ def _tool_summary(turn: Turn) -> str:
 # --- One conversation, one function per format -------------------------------------------------
 
 
-def turn_rows(turns: QuerySet[Turn], ordering=("session", "position", "id")) -> Iterator[dict]:
+def turn_rows(turns: QuerySet[Turn], ordering=TURN_ORDER) -> Iterator[dict]:
     """The turns as plain rows with their usage columns (no model instances: exports are big), streamed."""
     usage = [f"usage__{field}" for field in USAGE_FIELDS]
     rows = turns.order_by(*ordering).values("conversation_id", *TURN_FIELDS, *usage)
@@ -254,7 +250,7 @@ def _with_turns(conversations: QuerySet[Conversation]) -> Iterator[tuple[Convers
     conversations = conversations.order_by("-created_at", "-pk")
     turns = turn_rows(
         Turn.objects.filter(conversation__in=conversations.values("pk")),
-        ordering=("-conversation__created_at", "-conversation_id", "session", "position", "id"),
+        ordering=("-conversation__created_at", "-conversation_id", *TURN_ORDER),
     )
     pending = next(turns, None)
     for conversation in conversations.iterator(chunk_size=CHUNK_SIZE):

@@ -7,6 +7,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+# How turns are listed everywhere (pages, API, exports, admin): the Realtime session, the position
+# in it, then how many previous_item_id links after that position the server placed the turn.
+TURN_ORDER = ("session", "position", "link_depth", "id")
+
 
 class ConversationQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -71,6 +75,15 @@ class Turn(models.Model):
     # client assigned when the item was first announced (creation order, not arrival order).
     session = models.PositiveIntegerField(default=1)
     position = models.PositiveIntegerField(default=0)
+    # A post without `position` is placed by the server: right after its previous_item_id turn
+    # (same session and position, one link deeper), else at the end of its session. Such turns
+    # move when their predecessor arrives later (services.record_turn).
+    position_assigned = models.BooleanField(
+        default=False, help_text="The post carried no position; the server placed the turn."
+    )
+    link_depth = models.PositiveIntegerField(
+        default=0, help_text="Links after the turn whose session and position this one shares."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     audio_end_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -82,7 +95,7 @@ class Turn(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["conversation", "session", "position", "id"]
+        ordering = ["conversation", *TURN_ORDER]
         constraints = [
             models.UniqueConstraint(
                 fields=["conversation", "item_id"], name="turn_unique_item_per_conversation"
@@ -96,7 +109,12 @@ class Turn(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["conversation", "session", "position"], name="turn_conversation_order")
+            models.Index(fields=["conversation", *TURN_ORDER], name="turn_conversation_order"),
+            models.Index(
+                fields=["conversation", "previous_item_id"],
+                condition=Q(position_assigned=True),
+                name="turn_placed_by_link",
+            ),
         ]
 
     def __str__(self):

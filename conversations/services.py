@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     Case,
     Count,
@@ -126,35 +126,26 @@ def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     and updated instead. An update changes only the fields the body carries; null or "" never
     blanks a stored value (a late transcript updates text, a retry loses nothing).
 
-    Ordering rule: turns are listed by (session, position, id). A body without `position` goes
-    right after its `previous_item_id` turn when that turn is stored (same session and position;
-    the later id sorts it after), else at the end of its session (latest session when not given).
+    Ordering rule: turns are listed by TURN_ORDER (session, position, link depth, id). A body
+    without `position` goes right after its `previous_item_id` turn when that turn is stored (same
+    session and position, one link deeper), else at the end of its session (latest session when
+    not given). When a predecessor arrives after its successors, the successors the server placed
+    move right after it, with their whole chain.
     """
     values = {field: body[key] for key, field in _TURN_FIELDS.items() if key in body}
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
         turn = _insert_turn(conversation, body["item_id"], values)
-        created = turn is not None
+        created = moved = turn is not None
         if not created:
-            turn = _update_turn(conversation, body["item_id"], values)
+            turn, moved = _update_turn(conversation, body["item_id"], values)
+        if moved:
+            _pull_successors(conversation, turn)
         if body.get("usage"):
             _record_usage(conversation, turn, body["usage"])
         elif created:
             Turn.usage.related.set_cached_value(turn, None)  # known to have none: no query to ask
         _touch_conversation(conversation, turn)
     return turn, created
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """PostgreSQL: let this transaction's COMMIT return before its WAL reaches the disk.
-
-    The fsync was most of a turn post's time (docs/performance.md). The database stays
-    consistent; only a crash of the database server itself can lose the last fraction of a second
-    of acknowledged turns. Turned off with INGEST_ASYNC_COMMIT=false.
-    """
-    if settings.INGEST_ASYNC_COMMIT and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _insert_turn(conversation: Conversation, item_id: str, values: dict) -> Turn | None:
@@ -175,7 +166,8 @@ def _insert_turn(conversation: Conversation, item_id: str, values: dict) -> Turn
     return turn
 
 
-def _update_turn(conversation: Conversation, item_id: str, values: dict) -> Turn:
+def _update_turn(conversation: Conversation, item_id: str, values: dict) -> tuple[Turn, bool]:
+    """Update the stored item; returns it and whether its place changed."""
     existing = (
         Turn.objects.select_for_update(of=("self",))
         .select_related("usage")
@@ -188,28 +180,60 @@ def _update_turn(conversation: Conversation, item_id: str, values: dict) -> Turn
         if getattr(existing, field) != value:
             setattr(existing, field, value)
             changed.append(field)
+    if "position" in changed:  # the client placed it now
+        existing.position_assigned, existing.link_depth = False, 0
+        changed += ["position_assigned", "link_depth"]
     if changed:
         existing.save(update_fields=[*changed, "updated_at"])
-    return existing
+    return existing, "position" in changed or "session" in changed
 
 
 def _place(conversation: Conversation, turn: Turn, *, session_given: bool) -> None:
+    turn.position_assigned = True
     previous = None
     if turn.previous_item_id:
         previous = (
             Turn.objects.filter(conversation=conversation, item_id=turn.previous_item_id)
             .order_by()
-            .values("session", "position")
+            .values("session", "position", "link_depth")
             .first()
         )
     if previous and (not session_given or turn.session == previous["session"]):
         turn.session, turn.position = previous["session"], previous["position"]
+        turn.link_depth = previous["link_depth"] + 1
         return
     if not session_given:
         latest = conversation.turns.aggregate(n=Max("session"))["n"] or 0
         turn.session = max(latest, conversation.session_count, 1)
     last = conversation.turns.filter(session=turn.session).aggregate(n=Max("position"))["n"]
     turn.position = 0 if last is None else last + 1
+
+
+def _pull_successors(conversation: Conversation, turn: Turn) -> None:
+    """Move the server-placed turns that follow `turn` by previous_item_id links right after it.
+
+    Only turns of the same session move (a turn whose post named another session stays there),
+    and never a turn whose client gave its position.
+    """
+    placed = Turn.objects.filter(conversation=conversation, session=turn.session, position_assigned=True)
+    if not placed.filter(previous_item_id=turn.item_id).exists():
+        return
+    following: dict[str, list[tuple[int, str]]] = {}
+    for pk, item_id, previous in placed.order_by().values_list("pk", "item_id", "previous_item_id"):
+        following.setdefault(previous, []).append((pk, item_id))
+    depths, seen, level, depth = {}, {turn.item_id}, [turn.item_id], turn.link_depth
+    while level:
+        depth += 1
+        children = [
+            (pk, item) for parent in level for pk, item in following.get(parent, ()) if item not in seen
+        ]
+        seen.update(item for _, item in children)
+        depths.update((pk, depth) for pk, _ in children)
+        level = [item for _, item in children]
+    Turn.objects.filter(pk__in=depths).update(
+        position=turn.position,
+        link_depth=Case(*(When(pk=pk, then=Value(d)) for pk, d in depths.items())),
+    )
 
 
 def _touch_conversation(conversation: Conversation, turn: Turn) -> None:

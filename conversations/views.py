@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from conversations import services
 from conversations.forms import RenameForm
-from conversations.models import Conversation
+from conversations.models import TURN_ORDER, Conversation
 
 PAGE_SIZE = 20
 EXPORT_FORMATS = [
@@ -72,7 +72,7 @@ def conversation_list(request):
 
 
 def _detail_context(conversation: Conversation, form: RenameForm) -> dict:
-    turns = conversation.turns.select_related("usage").order_by("session", "position", "id")
+    turns = conversation.turns.select_related("usage").order_by(*TURN_ORDER)
     return {
         "conversation": conversation,
         "turns": turns,

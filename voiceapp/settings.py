@@ -252,8 +252,6 @@ OPEN_METEO_FORECAST_URL = env.str("OPEN_METEO_FORECAST_URL", default="https://ap
 CONVERSATION_RETENTION_DAYS = env.int("CONVERSATION_RETENTION_DAYS", default=0)  # 0 = keep forever
 TURN_TEXT_MAX_LENGTH = env.int("TURN_TEXT_MAX_LENGTH", default=20_000)
 TURN_BATCH_MAX = env.int("TURN_BATCH_MAX", default=200)
-# PostgreSQL: turn posts commit without waiting for the disk (conversations/services.py).
-INGEST_ASYNC_COMMIT = env.bool("INGEST_ASYNC_COMMIT", default=True)
 
 # --- Content Security Policy (django-csp) -----------------------------------------
 _realtime_origin = "{0.scheme}://{0.netloc}".format(urlsplit(OPENAI_BASE_URL))

@@ -16,7 +16,7 @@ def record(conversation, *bodies):
 
 
 def item_ids(conversation):
-    return [t.item_id for t in conversation.turns.order_by("session", "position", "id")]
+    return [t.item_id for t in conversation.turns.all()]  # the order every page and export uses
 
 
 def test_it_creates_a_turn_and_says_so(alice_conversation):
@@ -162,5 +162,28 @@ def test_ending_twice_keeps_the_first_end_time(alice_conversation):
     assert alice_conversation.ended_at == first
 
 
-def test_turns_are_ordered_by_session_position_then_arrival(alice_conversation):
-    assert Turn._meta.ordering == ["conversation", "session", "position", "id"]
+def test_turns_are_ordered_by_session_position_link_depth_then_arrival(alice_conversation):
+    assert Turn._meta.ordering == ["conversation", "session", "position", "link_depth", "id"]
+
+
+def test_a_predecessor_that_arrives_after_its_successor_is_still_listed_first(alice_conversation):
+    # An API client that sends no positions: B2 names A1, which arrives later; C3 names B2.
+    record(alice_conversation, turn_body("B2", "assistant", previous_item_id="A1"))
+    record(alice_conversation, turn_body("A1"))
+    record(alice_conversation, turn_body("C3", previous_item_id="B2"))
+    assert item_ids(alice_conversation) == ["A1", "B2", "C3"]
+
+
+def test_a_late_predecessor_pulls_its_whole_chain_after_it(alice_conversation):
+    make_turn(alice_conversation, "u0", position=0)
+    record(alice_conversation, turn_body("D4", previous_item_id="C3"))
+    record(alice_conversation, turn_body("C3", "assistant", previous_item_id="B2"))
+    record(alice_conversation, turn_body("B2", previous_item_id="u0"))
+    record(alice_conversation, turn_body("E5", "assistant", previous_item_id="D4"))
+    assert item_ids(alice_conversation) == ["u0", "B2", "C3", "D4", "E5"]
+
+
+def test_a_turn_placed_by_its_client_stays_where_the_client_put_it(alice_conversation):
+    record(alice_conversation, turn_body("a1", "assistant", previous_item_id="u1", position=5))
+    record(alice_conversation, turn_body("u1", previous_item_id="", position=9))
+    assert item_ids(alice_conversation) == ["a1", "u1"]

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from turn_helpers import USAGE, USAGE_COST, turn_body, turns_url
 
 from conversations.models import Conversation, Turn
@@ -183,3 +185,11 @@ def test_a_form_encoded_body_is_refused(alice_api, alice_conversation):
         turns_url(alice_conversation), {"item_id": "u1", "role": "user"}, format="multipart"
     )
     assert response.status_code == 415
+
+
+def test_a_201_waits_for_a_durable_commit(alice_api, alice_conversation):
+    # A 201 means stored: the post never asks PostgreSQL to acknowledge before the WAL is on disk.
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_api.post(turns_url(alice_conversation), turn_body("u1", position=0))
+    assert response.status_code == 201
+    assert not [q["sql"] for q in queries if "synchronous_commit" in q["sql"].lower()]
