@@ -66,8 +66,8 @@ class SessionView(APIView):
     def post(self, request):
         body = SessionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        grant = minting.mint_session(
-            user=request.user, conversation_id=body.validated_data.get("conversation")
+        grant = minting.start_session(
+            user=request.user, upstream="realtime", conversation_id=body.validated_data.get("conversation")
         )
         return Response(SessionGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 

@@ -1,4 +1,9 @@
-"""Minting ephemeral Realtime keys for logged-in users: quota, conversation, upstream call, audit."""
+"""Starting a voice session for a logged-in user, whichever upstream runs: ownership, quota,
+conversation, history, the one upstream call, and an audit row for every attempt.
+
+This module knows no upstream JSON: conversations/upstreams/ does (minting a Realtime key, or
+relaying a GPT-Live SDP offer).
+"""
 
 import datetime as dt
 import logging
@@ -9,45 +14,76 @@ from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.services import get_preference
-from conversations import realtime
+from conversations import upstreams
 from conversations.models import Conversation, DailyQuota, SessionGrant
+from conversations.upstreams import SessionConfig, SessionRequest, UpstreamSession
 from core.errors import QuotaExceeded, ServiceError
 
 logger = logging.getLogger(__name__)
 
-HISTORY_TURNS = 12  # turns of a continued conversation replayed into the instructions
+HISTORY_TURNS = 12  # turns of a continued conversation replayed to the model
+HISTORY_TEXT = 500  # characters per replayed turn
 
 
-def mint_session(*, user, conversation_id: uuid.UUID | None = None) -> dict:
-    """Mint an ephemeral key for a new or continued conversation of `user`.
+def start_session(
+    *, user, upstream: str, conversation_id: uuid.UUID | None = None, offer_sdp: str | None = None
+) -> dict:
+    """Start an `upstream` voice session for a new or continued conversation of `user`.
 
-    Returns the grant for the browser. Raises Http404 (not the user's conversation),
-    QuotaExceeded, or ServiceError/UpstreamError with a sentence for the page.
-    Every attempt past the ownership check is audited as a SessionGrant.
+    Returns what the browser needs (the upstream's connection details plus conversation, model
+    and session number). Raises Http404 (not the user's conversation), QuotaExceeded, or
+    ServiceError/UpstreamError with a sentence for the page. Every attempt past the ownership
+    check is audited as a SessionGrant.
     """
-    conversation = None
-    if conversation_id:
-        conversation = Conversation.objects.for_user(user).filter(pk=conversation_id).first()
-        if conversation is None:
-            raise Http404("No such conversation.")
+    conversation = _owned_conversation(user, conversation_id)
+    module = upstreams.get(upstream)
+    config = module.session_config(_session_request(user, conversation))
+    audit = SessionGrant(user=user, conversation=conversation, model=config.model)
+    _take_quota_unit(user, audit)
+    started = _start_upstream(module, config, offer_sdp=offer_sdp, user=user, audit=audit)
+    conversation = _record_start(user=user, conversation=conversation, started=started, audit=audit)
+    logger.info("%s session started for user %s", upstream, user.pk)
+    return {
+        **started.browser,
+        "conversation": conversation.pk,
+        "model": started.model,
+        "session": conversation.session_count,
+    }
+
+
+def _owned_conversation(user, conversation_id: uuid.UUID | None) -> Conversation | None:
+    if not conversation_id:
+        return None
+    conversation = Conversation.objects.for_user(user).filter(pk=conversation_id).first()
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def _session_request(user, conversation: Conversation | None) -> SessionRequest:
     preference = get_preference(user=user)
-    session = realtime.session_config(
+    return SessionRequest(
         voice=preference.voice,
         language=preference.language,
-        extra_instructions=preference.instructions,
-        history=_history(conversation) if conversation else "",
+        instructions=preference.instructions,
+        history=_history(conversation) if conversation else (),
+        user_key=safety_identifier(user),
     )
-    audit = SessionGrant(user=user, conversation=conversation, model=session["model"])
-    try:
-        _take_quota_unit(user)
-    except QuotaExceeded as exc:
-        _save_audit(audit, SessionGrant.Outcome.QUOTA_EXCEEDED, exc)
-        raise
+
+
+def safety_identifier(user) -> str:
+    """A stable pseudonym of the user for the upstream's abuse detection: not reversible without
+    SECRET_KEY, never the id or e-mail."""
+    return "u_" + salted_hmac("conversations.safety_identifier", str(user.pk)).hexdigest()[:32]
+
+
+def _start_upstream(module, config: SessionConfig, *, offer_sdp, user, audit) -> UpstreamSession:
     # The upstream call happens outside any transaction; a failure gives the unit back.
     try:
-        secret = realtime.create_client_secret(session=session)
+        return module.start(config=config, offer_sdp=offer_sdp)
     except ServiceError as exc:
         _give_back_quota_unit(user)
         outcome = (
@@ -57,26 +93,23 @@ def mint_session(*, user, conversation_id: uuid.UUID | None = None) -> dict:
         )
         _save_audit(audit, outcome, exc)
         raise
+
+
+def _record_start(*, user, conversation, started: UpstreamSession, audit: SessionGrant) -> Conversation:
     with transaction.atomic():
-        conversation = _open_session(user=user, conversation=conversation, session=session)
+        conversation = _open_session(user=user, conversation=conversation, started=started)
         audit.conversation = conversation
-        audit.upstream_request_id = secret.request_id
+        audit.upstream_request_id = started.request_id
         audit.upstream_status = 200
-        audit.expires_at = dt.datetime.fromtimestamp(secret.expires_at, tz=dt.UTC)
+        if started.expires_at:
+            audit.expires_at = dt.datetime.fromtimestamp(started.expires_at, tz=dt.UTC)
         audit.outcome = SessionGrant.Outcome.GRANTED
         audit.save()
-    logger.info("realtime session minted for user %s", user.pk)
-    return {
-        "client_secret": secret.value,
-        "expires_at": secret.expires_at,
-        "conversation": conversation.pk,
-        "model": session["model"],
-        "calls_url": realtime.calls_url(),
-        "session": conversation.session_count,
-    }
+    return conversation
 
 
-def _take_quota_unit(user) -> None:
+def _take_quota_unit(user, audit: SessionGrant) -> None:
+    """Take one of today's sessions, or audit and raise QuotaExceeded."""
     # One conditional UPDATE: atomic on PostgreSQL and SQLite, across workers and hosts.
     today = timezone.localdate()
     todays_quota = DailyQuota.objects.filter(
@@ -89,11 +122,13 @@ def _take_quota_unit(user) -> None:
     DailyQuota.objects.get_or_create(user=user, day=today)
     if todays_quota.update(used=F("used") + 1):
         return
-    raise QuotaExceeded(
+    exc = QuotaExceeded(
         f"You have used all {settings.REALTIME_SESSIONS_PER_DAY} voice sessions for today. "
         "Please come back tomorrow.",
         retry_after=_seconds_until_tomorrow(),
     )
+    _save_audit(audit, SessionGrant.Outcome.QUOTA_EXCEEDED, exc)
+    raise exc
 
 
 def _give_back_quota_unit(user) -> None:
@@ -106,18 +141,17 @@ def _seconds_until_tomorrow() -> int:
     return max(int((midnight - now).total_seconds()), 1)
 
 
-def _open_session(*, user, conversation: Conversation | None, session: dict) -> Conversation:
+def _open_session(*, user, conversation: Conversation | None, started: UpstreamSession) -> Conversation:
     now = timezone.now()
-    voice = session["audio"]["output"]["voice"]
     if conversation is None:
         return Conversation.objects.create(
-            owner=user, model=session["model"], voice=voice, session_count=1, started_at=now
+            owner=user, model=started.model, voice=started.voice, session_count=1, started_at=now
         )
     Conversation.objects.filter(pk=conversation.pk).update(
         session_count=F("session_count") + 1,
         status=Conversation.Status.ACTIVE,
-        model=session["model"],
-        voice=voice,
+        model=started.model,
+        voice=started.voice,
         ended_at=None,
         updated_at=now,
     )
@@ -125,14 +159,16 @@ def _open_session(*, user, conversation: Conversation | None, session: dict) -> 
     return conversation
 
 
-def _history(conversation: Conversation) -> str:
+def _history(conversation: Conversation) -> tuple[tuple[str, str], ...]:
+    """The last spoken turns, oldest first, as (role, text)."""
     turns = conversation.turns.exclude(role="tool").exclude(text="").order_by("-session", "-position", "-id")
-    lines = [f"{turn.get_role_display()}: {turn.text[:500]}" for turn in turns[:HISTORY_TURNS]]
-    return "\n".join(reversed(lines))
+    recent = list(turns.values_list("role", "text")[:HISTORY_TURNS])
+    return tuple((role, text[:HISTORY_TEXT]) for role, text in reversed(recent))
 
 
 def _save_audit(audit: SessionGrant, outcome: str, exc: ServiceError) -> None:
     audit.outcome = outcome
     audit.upstream_status = getattr(exc, "upstream_status", None)
-    audit.detail = exc.message[:300]
+    # ModelUnavailable names the setting to change; the page only gets the sentence.
+    audit.detail = getattr(exc, "audit_detail", exc.message)[:300]
     audit.save()

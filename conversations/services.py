@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from conversations.models import Conversation, Turn, Usage
+from conversations.upstreams import TokenCounts, realtime
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ TITLE_WORDS = 8
 PRUNE_BATCH = 500
 MILLION = Decimal(1_000_000)
 COST_PLACES = Decimal("0.000001")
+STORED_COUNTS = (
+    "text_in",
+    "text_cached",
+    "audio_in",
+    "audio_cached",
+    "text_out",
+    "audio_out",
+    "total_tokens",
+)
 
 # Body field -> Turn field, for the fields a post may carry besides item_id and usage.
 _TURN_FIELDS = {
@@ -262,46 +272,27 @@ def title_from_text(text: str) -> str:
 # --- Usage and cost ------------------------------------------------------------------
 
 
-def usage_counts(usage: dict) -> dict:
-    """Token counts of a Realtime `response.usage` object, as Usage fields (input includes cached)."""
-    details = usage.get("input_token_details") or {}
-    cached = details.get("cached_tokens_details") or {}
-    out = usage.get("output_token_details") or {}
-    return {
-        "text_in": details.get("text_tokens") or 0,
-        "text_cached": cached.get("text_tokens") or 0,
-        "audio_in": details.get("audio_tokens") or 0,
-        "audio_cached": cached.get("audio_tokens") or 0,
-        "text_out": out.get("text_tokens") or 0,
-        "audio_out": out.get("audio_tokens") or 0,
-        "total_tokens": usage.get("total_tokens") or 0,
-    }
-
-
-def estimate_cost(*, model: str, usage: dict) -> Decimal | None:
-    """USD cost of one response (shared/docs/realtime-api.md §11); None when the model has no price."""
+def token_cost(*, model: str, counts: TokenCounts) -> Decimal | None:
+    """USD cost of one response's tokens at `model`'s REALTIME_PRICES; None when it has no price."""
     prices = settings.REALTIME_PRICES.get(model)
     if prices is None:
         return None
-    details = usage.get("input_token_details") or {}
-    cached = details.get("cached_tokens_details") or {}
-    out = usage.get("output_token_details") or {}
 
     def price(key: str) -> Decimal:
         return Decimal(str(prices.get(key, 0)))
 
     total = Decimal(0)
     for modality in ("text", "audio", "image"):
-        tokens = details.get(f"{modality}_tokens") or 0
-        hit = min(cached.get(f"{modality}_tokens") or 0, tokens)
+        tokens = getattr(counts, f"{modality}_in")
+        hit = min(getattr(counts, f"{modality}_cached"), tokens)
         total += (tokens - hit) * price(f"{modality}_in") + hit * price(f"{modality}_cached")
-    total += (out.get("text_tokens") or 0) * price("text_out")
-    total += (out.get("audio_tokens") or 0) * price("audio_out")
+    total += counts.text_out * price("text_out") + counts.audio_out * price("audio_out")
     return (total / MILLION).quantize(COST_PLACES)
 
 
 def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
-    cost = estimate_cost(model=conversation.model, usage=usage)
+    counts = realtime.token_counts(usage)
+    cost = token_cost(model=conversation.model, counts=counts)
     when = turn.ended_at or turn.started_at or timezone.now()
     Usage.objects.update_or_create(
         turn=turn,
@@ -311,7 +302,7 @@ def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
             "model": conversation.model,
             "day": timezone.localdate(when),
             "cost": cost if cost is not None else Decimal(0),
-            **usage_counts(usage),
+            **{field: getattr(counts, field) for field in STORED_COUNTS},
         },
     )
 

@@ -305,3 +305,62 @@ def _session_api(user):
     api = APIClient()
     api.force_login(user)
     return api
+
+
+@pytest.mark.parametrize(
+    "upstream_response",
+    [
+        upstream_error(404, "The model `gpt-realtime` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"),
+        httpx.Response(400, json={"error": {"message": "Invalid value: 'gpt-realtime'. Supported values are: 'gpt-realtime-2.1'.", "type": "invalid_request_error", "param": "session.model", "code": "invalid_value"}}),
+        upstream_error(400, "The model gpt-realtime has been deprecated and is no longer available.", "invalid_request_error", None),
+    ],
+    ids=["model_not_found", "invalid_value", "deprecated"],
+)  # fmt: skip
+def test_a_retired_model_reads_as_a_sentence_and_tells_the_admin_which_setting_to_change(
+    alice_api, alice, respx_mock, caplog, upstream_response
+):
+    respx_mock.post(SECRETS_URL).mock(return_value=upstream_response)
+    response = alice_api.post(URL, {}, format="json")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("The voice model is not available right now.")
+    assert "REALTIME_MODEL" not in response.json()["detail"]
+    grant = SessionGrant.objects.get(user=alice)
+    assert grant.outcome == "not_configured"
+    assert "set REALTIME_MODEL to a current model" in grant.detail
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "REALTIME_MODEL" in warning.getMessage()
+    assert DailyQuota.objects.get(user=alice).used == 0
+
+
+def test_a_retired_transcription_model_names_its_own_setting(alice_api, alice, respx_mock):
+    respx_mock.post(SECRETS_URL).mock(
+        return_value=httpx.Response(
+            400,
+            json={
+                "error": {
+                    "message": "Invalid value: 'gpt-4o-mini-transcribe'.",
+                    "type": "invalid_request_error",
+                    "param": "session.audio.input.transcription.model",
+                    "code": "invalid_value",
+                }
+            },
+        )
+    )
+    assert alice_api.post(URL, {}, format="json").status_code == 503
+    assert "set REALTIME_TRANSCRIPTION_MODEL" in SessionGrant.objects.get(user=alice).detail
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [upstream_error(500, "The server had an error.", "server_error", None), httpx.ReadTimeout("slow")],
+    ids=["500", "timeout"],
+)
+def test_a_failed_mint_is_not_retried_and_is_logged_once(alice_api, respx_mock, caplog, failure):
+    route = respx_mock.post(SECRETS_URL).mock(side_effect=[failure])
+    alice_api.post(URL, {}, format="json")
+    assert route.call_count == 1
+    warnings = [
+        r for r in caplog.records if r.levelno >= logging.WARNING and "voice service" in r.getMessage()
+    ]
+    assert len(warnings) == 1
+    assert "/realtime/client_secrets" in warnings[0].getMessage()

@@ -6,6 +6,7 @@ from turn_helpers import USAGE, USAGE_COST, make_turn, turn_body
 
 from conversations import services
 from conversations.models import Conversation, Turn, Usage
+from conversations.upstreams import realtime
 
 pytestmark = pytest.mark.django_db
 
@@ -149,8 +150,9 @@ def test_prices_come_from_settings(settings):
         "input_token_details": {"text_tokens": 1_000_000, "audio_tokens": 0},
         "output_token_details": {"text_tokens": 1_000_000, "audio_tokens": 1_000_000},
     }
-    assert services.estimate_cost(model="m", usage=usage) == Decimal("7")
-    assert services.estimate_cost(model="other", usage=usage) is None
+    counts = realtime.token_counts(usage)
+    assert services.token_cost(model="m", counts=counts) == Decimal("7")
+    assert services.token_cost(model="other", counts=counts) is None
 
 
 def test_ending_twice_keeps_the_first_end_time(alice_conversation):
