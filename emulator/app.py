@@ -19,10 +19,11 @@ logger = logging.getLogger(__name__)
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, PATCH, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, api-key, OpenAI-Beta",
     "Access-Control-Expose-Headers": "Location",
     "Access-Control-Max-Age": "600",
 }
+# Named when a preflight lists no headers; otherwise the listed ones are allowed, whatever they are.
+BASE_ALLOWED_HEADERS = "Authorization, Content-Type, api-key"
 API_KEY = web.AppKey("api_key", str)
 SECRETS = web.AppKey("secrets", SecretStore)
 CALLS = web.AppKey("calls", Calls)
@@ -31,9 +32,18 @@ KNOBS = web.AppKey("knobs", Knobs)
 
 @web.middleware
 async def cors(request: web.Request, handler) -> web.StreamResponse:
-    """Answer preflights and add CORS headers everywhere: the page lives on another origin."""
+    """Answer preflights and add CORS headers everywhere: the page lives on another origin.
+
+    A preflight is granted every header it asks for, as upstream must for its SDKs to work from
+    browsers: they add their own (`X-OpenAI-Agents-SDK`, `X-Stainless-*`, …) and change them
+    between releases. `Access-Control-Allow-Headers: *` would not do: it never covers
+    `Authorization`.
+    """
     if request.method == "OPTIONS":
+        requested = request.headers.get("Access-Control-Request-Headers", "").strip()
         response = web.Response(status=204)
+        response.headers["Access-Control-Allow-Headers"] = requested or BASE_ALLOWED_HEADERS
+        response.headers["Vary"] = "Access-Control-Request-Headers"
     else:
         try:
             response = await handler(request)

@@ -145,8 +145,9 @@ class Session:
         if "session" not in event:
             raise missing_parameter("session")
         update = session_config.validate(event["session"])
-        if "model" in update and update["model"] != self.config["model"]:
-            raise invalid_value("session.model", "The model of a session cannot be changed.")
+        # Upstream fixes the model when the session is created and ignores a different one here
+        # (OpenAI's own SDK sends its default model in every update): see emulator/README.md.
+        update = {key: value for key, value in update.items() if key != "model"}
         voice = update.get("audio", {}).get("output", {}).get("voice")
         if voice and voice != self.config["audio"]["output"]["voice"] and self._spoke:
             raise ApiError(

@@ -101,6 +101,24 @@ async def test_preflight_allows_the_browser_headers(app):
     assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
 
 
+async def test_preflight_allows_whatever_headers_an_sdk_asks_for(app):
+    """OpenAI's Agents SDK sends X-OpenAI-Agents-SDK with the SDP offer; openai-node X-Stainless-*."""
+    asked = "authorization,content-type,x-openai-agents-sdk,x-stainless-retry-count"
+    async with running(app) as client:
+        response = await client.options(
+            "/v1/realtime/calls",
+            headers={
+                "Origin": "http://localhost:5173",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": asked,
+            },
+        )
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Headers"] == asked
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
 async def test_a_voice_round_trip_over_webrtc(app, tmp_path):
     """The caller speaks a weather question; the emulator hears it, calls get_weather, then talks."""
     wav = tmp_path / "question.wav"

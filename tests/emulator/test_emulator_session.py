@@ -97,12 +97,23 @@ async def test_session_update_replies_with_the_full_config(make):
     assert updated["session"]["audio"]["input"]["transcription"]["model"] == "gpt-4o-mini-transcribe"
 
 
+async def test_a_session_update_with_another_model_applies_the_rest_and_keeps_the_model(make):
+    """OpenAI's Agents SDK sends its default model in every update; upstream keeps the key's model."""
+    h = make()
+    tool = {"type": "function", "name": "lookup", "description": "Look up.", "parameters": {"type": "object"}}
+    h.send(type="session.update", session={"type": "realtime", "model": "gpt-realtime-2.1", "tools": [tool]})
+    updated = h.events[-1]
+    assert updated["type"] == "session.updated"
+    assert updated["session"]["model"] == "gpt-realtime"
+    assert [t["name"] for t in updated["session"]["tools"]] == ["lookup"]
+
+
 @pytest.mark.parametrize(
     ("session", "code", "param"),
     [
         ({"instructions": "x"}, "missing_required_parameter", "session.type"),
         ({"type": "realtime", "modalities": ["text"]}, "unknown_parameter", "session.modalities"),
-        ({"type": "realtime", "model": "gpt-realtime-mini"}, "invalid_value", "session.model"),
+        ({"type": "realtime", "model": "gpt-5"}, "invalid_value", "session.model"),
     ],
 )
 async def test_a_bad_session_update_is_an_error_event_echoing_the_event_id(make, session, code, param):
