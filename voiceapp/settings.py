@@ -196,7 +196,7 @@ UPSTREAM_TIMEOUT = env.float("UPSTREAM_TIMEOUT", default=5.0)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.0)
 
 # --- OpenAI Realtime ------------------------------------------------------------
-# shared/docs/realtime-api.md: GA interface only (/realtime/client_secrets, /realtime/calls).
+# docs/realtime-api.md: GA interface only (/realtime/client_secrets, /realtime/calls).
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1").rstrip("/")
 # "openai" sends Authorization: Bearer; "azure" sends the api-key header (Azure OpenAI GA /openai/v1).
@@ -214,6 +214,12 @@ REALTIME_INSTRUCTIONS = env.str(
     ),
 )
 REALTIME_TOKEN_TTL = env.int("REALTIME_TOKEN_TTL", default=60)
+# The upstream accepts expires_after.seconds of 10-7200 only (docs/realtime-api.md, "Client secrets");
+# refusing here beats every mint failing later.
+if not 10 <= REALTIME_TOKEN_TTL <= 7200:
+    raise ImproperlyConfigured(
+        f"REALTIME_TOKEN_TTL must be between 10 and 7200 seconds (it is {REALTIME_TOKEN_TTL})."
+    )
 REALTIME_SESSIONS_PER_DAY = env.int("REALTIME_SESSIONS_PER_DAY", default=100)
 REALTIME_SESSION_LIMIT_SECONDS = env.int("REALTIME_SESSION_LIMIT_SECONDS", default=3600)
 
@@ -229,7 +235,7 @@ def _prices(text_in, text_cached, text_out, audio_in, audio_cached, audio_out) -
     }
 
 
-# USD per 1M tokens (shared/docs/realtime-api.md §11); override with REALTIME_PRICES as JSON.
+# USD per 1M tokens (docs/realtime-api.md, "Models, voices and prices"); override with REALTIME_PRICES as JSON.
 REALTIME_PRICES = env.json(
     "REALTIME_PRICES",
     default={

@@ -88,3 +88,18 @@ def test_health_check_answers_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("ttl", ["9", "7201", "0", "-5"])
+def test_an_ephemeral_key_lifetime_outside_10_to_7200_seconds_is_refused_at_start_up(ttl):
+    result = run(["manage.py", "check"], {"DEBUG": "true", "REALTIME_TOKEN_TTL": ttl})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "REALTIME_TOKEN_TTL must be between 10 and 7200 seconds" in result.stderr
+
+
+@pytest.mark.parametrize("ttl", ["10", "7200"])
+def test_the_ephemeral_key_lifetime_limits_themselves_are_accepted(ttl):
+    assert read_settings({"DEBUG": "true", "REALTIME_TOKEN_TTL": ttl}, "REALTIME_TOKEN_TTL") == {
+        "REALTIME_TOKEN_TTL": ttl
+    }
