@@ -33,9 +33,9 @@ speech-deps:
 system-deps: speech-deps
 	@$(call apt-install,chromium)
 
-# The app at http://127.0.0.1:8000 on SQLite; with no OPENAI_API_KEY it also starts the local emulator.
+# The app at http://127.0.0.1:8000 on SQLite; with no OPENAI_API_KEY (environment or .env) it also
+# starts the local emulator, installing speech-deps first. scripts/run.py decides: it reads .env.
 run: install
-	@[ -n "$$OPENAI_API_KEY" ] || $(MAKE) --no-print-directory speech-deps
 	$(BIN)/python scripts/run.py
 
 # Only the local OpenAI Realtime + Open-Meteo emulator, on port 8100.

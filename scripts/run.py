@@ -1,13 +1,15 @@
 """`make run`: migrate, then serve the app on 127.0.0.1:8000.
 
-With no OPENAI_API_KEY in the environment (or .env) the local emulator of the OpenAI Realtime
-API and Open-Meteo is started too, and the app is pointed at it (offline mode). Ctrl-C stops both.
+With no OPENAI_API_KEY in the environment or in .env, the local emulator of the OpenAI Realtime
+API and Open-Meteo is started too (after installing its speech packages when they are missing),
+and the app is pointed at it (offline mode). Ctrl-C stops both.
 """
 
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import environ
@@ -45,11 +47,33 @@ def start_emulator() -> subprocess.Popen:
     return emulator
 
 
+def app_environment(environment: Mapping[str, str], env_file: Path) -> dict[str, str]:
+    """The variables the app will run with: `environment`, plus what `env_file` adds (real
+    variables win, as in the settings), with DEBUG on unless one of them says otherwise."""
+
+    class FileReader(environ.Env):
+        ENVIRON = dict(environment)  # read_env writes here instead of into os.environ
+
+    FileReader.read_env(env_file, overwrite=False)
+    return {"DEBUG": "true", **FileReader.ENVIRON}
+
+
+def needs_emulator(env: Mapping[str, str]) -> bool:
+    """Offline mode: no OpenAI key in the environment or in .env."""
+    return not env.get("OPENAI_API_KEY")
+
+
+def install_speech_packages() -> None:
+    """The emulator speaks with espeak-ng and sox: `make speech-deps` installs them when missing."""
+    if subprocess.run(["make", "--no-print-directory", "speech-deps"], cwd=ROOT).returncode != 0:
+        sys.exit("Could not install espeak-ng and sox, which the local emulator needs; see above.")
+
+
 def main() -> None:
-    environ.Env.read_env(ROOT / ".env", overwrite=False)
-    env = {"DEBUG": "true", **os.environ}
+    env = app_environment(os.environ, ROOT / ".env")
     emulator = None
-    if not env.get("OPENAI_API_KEY"):
+    if needs_emulator(env):
+        install_speech_packages()
         emulator = start_emulator()
         base = f"http://127.0.0.1:{EMULATOR_PORT}/v1"
         env.update(
