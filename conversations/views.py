@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,7 +41,8 @@ def talk(request):
     turns = []
     if conversation_id := request.GET.get("conversation"):
         conversation = _get_conversation_or_404(request.user, conversation_id)
-        turns = list(conversation.turns.values("item_id", "role", "text", "status"))
+        # The page shows a tool turn by its text, else by the tool's name.
+        turns = list(conversation.turns.values("item_id", "role", "text", "status", name=F("tool_name")))
     talk_config = {
         "sessionUrl": reverse("conversations:session"),
         "weatherUrl": reverse("weather:current"),
