@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-# shared/docs/realtime-api.md §11
+# docs/realtime-api.md, "Models, voices and prices"
 VOICES = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]
 LANGUAGES = [
     ("", "Detect automatically"),

@@ -60,7 +60,7 @@ class _OutputTokens(serializers.Serializer):
 
 
 class UsageInSerializer(serializers.Serializer):
-    """`response.usage` of the Realtime `response.done` event (shared/docs/realtime-api.md §5.5)."""
+    """`response.usage` of the Realtime `response.done` event (docs/realtime-api.md, "Usage and cost")."""
 
     total_tokens = serializers.IntegerField(min_value=0, default=0)
     input_tokens = serializers.IntegerField(min_value=0, default=0)

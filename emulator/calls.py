@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def use_loopback_only() -> None:
-    """Make aioice offer 127.0.0.1, which it skips by default (offline-voice-testing.md)."""
+    """Make aioice offer 127.0.0.1, which it skips by default (docs/offline-testing.md)."""
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 

@@ -1,5 +1,5 @@
 // Reducer handlers for responses: streaming text, playback and barge-in, tool calls,
-// and the single queued response.create. Pure; see realtime-api.md §8, §9, §14.
+// and the single queued response.create. Pure; see docs/realtime-api.md, "Function calls".
 import { allocateHeard, estimateAudioMs, heardText } from "./transcript.js";
 import {
   addToResponse,
@@ -12,7 +12,7 @@ import {
   send,
 } from "./realtime-state.js";
 
-// Asks for a response now, or after the active one is done (pitfall §14.1).
+// Asks for a response now, or after the active one is done (conversation_already_has_active_response).
 export function requestResponse(state, fx) {
   if (state.activeResponseId) return { ...state, responseCreatePending: true };
   return send({ ...state, responseCreatePending: false }, fx, { type: "response.create" }, "response");
@@ -111,7 +111,7 @@ export function responseDone(state, event, now, fx) {
   return next;
 }
 
-// One function_call_output per call, then exactly one response.create (§8).
+// One function_call_output per call, then exactly one response.create (docs/realtime-api.md, "Function calls").
 export function toolResults(state, event, now, fx) {
   let next = state;
   let sent = 0;
@@ -164,8 +164,8 @@ export function audioCleared(state, event, now, fx) {
   return finalizeResponse(next, response.id, now, fx);
 }
 
-// WebRTC truncates on its own (§9); we still tell it what was played, capped to the item's
-// audio. Errors to this event are benign (handled by its event_id prefix).
+// WebRTC truncates on its own (docs/realtime-api.md, "Transcripts and their order"); we still
+// tell it what was played, capped to the item's audio. Errors to this event are benign (handled by its event_id prefix).
 function truncatePlayingItem(state, response, heardMs, fx) {
   const items = audioItems(state, response);
   if (!items.length) return state;

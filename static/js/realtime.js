@@ -1,5 +1,5 @@
 // The WebRTC side of the Realtime API: peer connection, the "oai-events" data channel and
-// the SDP exchange with calls_url (realtime-api.md §3). The pure event reducer lives in
+// the SDP exchange with calls_url (docs/realtime-api.md, "Calls"). The pure event reducer lives in
 // realtime-reducer.js; between them they are the only modules that know event names.
 import { CONNECT_TIMEOUT, CONNECTION_FAILED, CONNECTION_LOST, callsMessage } from "./messages.js";
 

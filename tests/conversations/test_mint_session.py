@@ -19,7 +19,7 @@ EPHEMERAL = "ek_68af296e8e408191a1120ab6383263c2"
 
 
 def client_secret_payload(session: dict) -> dict:
-    """A 200 body shaped as in shared/docs/realtime-api.md §2.4."""
+    """A 200 body shaped as in docs/realtime-api.md, "Client secrets"."""
     return {
         "value": EPHEMERAL,
         "expires_at": 1756310470,

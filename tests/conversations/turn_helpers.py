@@ -2,7 +2,7 @@
 
 from conversations.models import Turn
 
-# The usage object of response.done in shared/docs/realtime-api.md §5.5.
+# The usage object of response.done in docs/realtime-api.md, "Usage and cost".
 USAGE = {
     "total_tokens": 253,
     "input_tokens": 132,

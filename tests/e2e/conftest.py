@@ -1,5 +1,5 @@
 """End-to-end fixtures: the app (pytest-django's live server), the local emulator, and a real
-Chromium with a fake microphone (shared/docs/offline-voice-testing.md)."""
+Chromium with a fake microphone (docs/offline-testing.md)."""
 
 import os
 import re

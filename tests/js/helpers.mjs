@@ -1,4 +1,4 @@
-// Shared fixtures for the reducer tests: GA-shaped server events (realtime-api.md §5, §6).
+// Shared fixtures for the reducer tests: GA-shaped server events (docs/realtime-api.md, "Events the page relies on").
 import { initialState, reduce } from "../../static/js/realtime-reducer.js";
 
 // Feeds [event, now] pairs (or bare events, now = previous + 10) through reduce.

@@ -10,7 +10,7 @@ const OSLO = '{"location":"Oslo"}';
 const PARIS = '{"location":"Paris"}';
 
 // A response with two function calls, each reported by arguments.done, output_item.done and
-// response.done (pitfall §14.7).
+// response.done (docs/realtime-api.md, "Function calls").
 function twoCalls() {
   return [
     ...userSpeech("item_U1", null),

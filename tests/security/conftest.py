@@ -54,7 +54,7 @@ FORECAST = {
 
 
 def client_secret_reply(request: httpx.Request) -> httpx.Response:
-    """A 200 of POST /realtime/client_secrets shaped as in shared/docs/realtime-api.md §2.4."""
+    """A 200 of POST /realtime/client_secrets shaped as in docs/realtime-api.md, "Client secrets"."""
     session = json.loads(request.content)["session"]
     body = {
         "value": EPHEMERAL,
