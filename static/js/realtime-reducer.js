@@ -1,5 +1,6 @@
 // reduce(state, event, now) -> {state, effects}: Realtime server events (GA names, see
-// docs/realtime-api.md, "Events the page relies on") and a few local events ("local.*") in, transcript state and effects out.
+// docs/realtime-api.md, "Events the page relies on") and a few local events ("local.*") in,
+// transcript state and effects out.
 // Effects: {type: "send", event} | {type: "postTurn", turn} | {type: "runTools", calls}
 //        | {type: "error", message, fatal} | {type: "notice", message}. Pure: no DOM, no I/O.
 import { isFatalRealtimeError, realtimeErrorMessage } from "./messages.js";
