@@ -15,26 +15,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations.models import TURN_ORDER, Turn
-
-# What one exported turn carries; the raw baseline reads the same columns in the same order.
-RAW_TURN_FIELDS = [
-    "item_id",
-    "previous_item_id",
-    "session",
-    "position",
-    "role",
-    "status",
-    "text",
-    "tool_name",
-    "call_id",
-    "arguments",
-    "output",
-    "started_at",
-    "ended_at",
-    "audio_end_ms",
-    "created_at",
-]
+from conversations.models import TURN_FIELDS, Turn
 
 
 @extend_schema(exclude=True)
@@ -50,13 +31,13 @@ class NoopView(APIView):
 
 @extend_schema(exclude=True)
 class RawExportView(APIView):
-    """The least an export can do: one values() query and one json.dumps of the rows."""
+    """The least an export can do: one values() query of the exported columns and one json.dumps."""
 
     def get(self, request, pk):
         rows = list(
             Turn.objects.filter(conversation_id=pk, conversation__owner=request.user)
-            .order_by(*TURN_ORDER)
-            .values(*RAW_TURN_FIELDS)
+            .in_order()
+            .values(*TURN_FIELDS.values())
         )
         return HttpResponse(json.dumps(rows, cls=DjangoJSONEncoder), content_type="application/json")
 

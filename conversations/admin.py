@@ -4,32 +4,22 @@ from django.contrib import admin
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from conversations import exports, services
-from conversations.models import TURN_ORDER, Conversation, DailyQuota, SessionGrant, Turn, Usage
+from conversations import exports, selectors
+from conversations.models import TURN_FIELDS, Conversation, DailyQuota, SessionGrant, Turn, Usage
 
 TOTALS_ROWS = 31
 
 
 class TurnInline(admin.TabularInline):
     model = Turn
-    fields = (
-        "session",
-        "position",
-        "role",
-        "status",
-        "text",
-        "tool_name",
-        "arguments",
-        "output",
-        "started_at",
-    )
+    fields = tuple(TURN_FIELDS.values())
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).order_by(*TURN_ORDER)
+        return super().get_queryset(request).in_order()
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -63,7 +53,7 @@ class ConversationAdmin(admin.ModelAdmin):
     actions = ["export_json"]
 
     def get_queryset(self, request):
-        return services.with_stats(super().get_queryset(request))
+        return selectors.with_stats(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False  # conversations come from the talk page, not from the admin
@@ -82,7 +72,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="cost (USD)", ordering="total_cost")
     def cost(self, obj):
-        if not services.price_known(obj.model):
+        if not obj.price_known:
             return "price unknown"
         return f"{obj.total_cost:.4f}"
 

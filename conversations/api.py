@@ -2,9 +2,6 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Prefetch
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -12,15 +9,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations import exports, minting, services
+from conversations import exports, minting, selectors, services
 from conversations.filters import ConversationFilter
-from conversations.models import TURN_ORDER, Conversation, Turn
+from conversations.models import Conversation
 from conversations.serializers import (
     ConversationDetailSerializer,
     ConversationSerializer,
@@ -30,8 +27,6 @@ from conversations.serializers import (
     TurnInSerializer,
     TurnSerializer,
 )
-
-NOT_FOUND = "This conversation does not exist. It may have been deleted."
 
 
 class BoundedJSONParser(JSONParser):
@@ -79,14 +74,6 @@ class DownloadNegotiation(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def _owned_conversation(request, pk, queryset=None) -> Conversation:
-    queryset = Conversation.objects.all() if queryset is None else queryset
-    try:
-        return get_object_or_404(queryset.filter(owner=request.user), pk=pk)
-    except Http404:
-        raise NotFound(NOT_FOUND) from None
-
-
 class ConversationListView(generics.ListAPIView):
     """The user's conversations, newest first, with turn counts, tokens and estimated cost."""
 
@@ -96,7 +83,7 @@ class ConversationListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
             return Conversation.objects.none()
-        return services.account_conversations(user=self.request.user)
+        return selectors.account_conversations(user=self.request.user)
 
     @extend_schema(operation_id="conversations_list")
     def get(self, request, *args, **kwargs):
@@ -109,18 +96,14 @@ class ConversationDetailView(APIView):
     parser_classes = [BoundedJSONParser]
 
     def _get(self, request, pk) -> Conversation:
-        return _owned_conversation(request, pk, services.with_stats(Conversation.objects.all()))
+        return selectors.owned_conversation(
+            user=request.user, pk=pk, queryset=selectors.with_stats(Conversation.objects.all())
+        )
 
     @extend_schema(operation_id="conversations_retrieve", responses=ConversationDetailSerializer)
     def get(self, request, pk):
-        turns = Turn.objects.select_related("usage").order_by(*TURN_ORDER)
-        conversation = _owned_conversation(
-            request,
-            pk,
-            services.with_stats(Conversation.objects.all()).prefetch_related(
-                Prefetch("turns", queryset=turns)
-            ),
-        )
+        queryset = selectors.with_ordered_turns(selectors.with_stats(Conversation.objects.all()))
+        conversation = selectors.owned_conversation(user=request.user, pk=pk, queryset=queryset)
         return Response(ConversationDetailSerializer(conversation).data)
 
     @extend_schema(
@@ -137,7 +120,7 @@ class ConversationDetailView(APIView):
 
     @extend_schema(operation_id="conversations_destroy", responses={204: None})
     def delete(self, request, pk):
-        services.delete_conversation(conversation=_owned_conversation(request, pk))
+        services.delete_conversation(conversation=selectors.owned_conversation(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -157,7 +140,7 @@ class TurnIngestView(APIView):
         responses={201: TurnSerializer, 200: TurnSerializer},
     )
     def post(self, request, pk):
-        conversation = _owned_conversation(request, pk)
+        conversation = selectors.owned_conversation(user=request.user, pk=pk)
         batch = isinstance(request.data, list)
         if batch:
             body = TurnInSerializer(
@@ -207,7 +190,9 @@ class ConversationExportView(APIView):
     )
     def get(self, request, pk):
         export_format = _export_format(request, list(exports.FORMATS))
-        conversation = _owned_conversation(request, pk, services.with_stats(Conversation.objects.all()))
+        conversation = selectors.owned_conversation(
+            user=request.user, pk=pk, queryset=selectors.with_stats(Conversation.objects.all())
+        )
         return exports.conversation_response(conversation, export_format)
 
 
@@ -237,5 +222,7 @@ class AccountExportView(APIView):
         _export_format(request, ["json"])
         header = {"user": request.user.get_username(), "exported_at": timezone.now()}
         return exports.many_response(
-            services.account_conversations(user=request.user), header=header, name=request.user.get_username()
+            selectors.account_conversations(user=request.user),
+            header=header,
+            name=request.user.get_username(),
         )

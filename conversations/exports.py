@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
@@ -14,8 +13,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
-from conversations.models import TURN_ORDER, Conversation, Turn, Usage
-from conversations.serializers import TURN_FIELDS, USAGE_FIELDS, ConversationSerializer, turn_record
+from conversations import selectors
+from conversations.models import TURN_FIELDS, TURN_ORDER, Conversation, Turn, Usage
+from conversations.serializers import USAGE_FIELDS, ConversationSerializer, turn_record
 
 CHUNK_SIZE = 1000  # rows per fetch from the database cursor: fewer round trips, memory still flat
 JSON_BATCH = 200  # turns per streamed JSON chunk
@@ -72,13 +72,9 @@ def _md(text: str) -> str:
 
 def _cost_line(conversation: Conversation) -> str:
     tokens = getattr(conversation, "total_tokens", 0)
-    if conversation.model not in settings.REALTIME_PRICES:
+    if not conversation.price_known:
         return f"{tokens} tokens, price unknown for model {conversation.model or '(none)'}"
     return f"{tokens} tokens, estimated cost ${getattr(conversation, 'total_cost', 0):.4f}"
-
-
-def ordered_turns(conversation: Conversation) -> Iterator[Turn]:
-    return conversation.turns.select_related("usage").order_by(*TURN_ORDER).iterator(chunk_size=CHUNK_SIZE)
 
 
 def _tool_summary(turn: Turn) -> str:
@@ -89,10 +85,11 @@ def _tool_summary(turn: Turn) -> str:
 # --- One conversation, one function per format -------------------------------------------------
 
 
-def turn_rows(turns: QuerySet[Turn], ordering=TURN_ORDER) -> Iterator[dict]:
-    """The turns as plain rows with their usage columns (no model instances: exports are big), streamed."""
+def turn_rows(turns: QuerySet[Turn]) -> Iterator[dict]:
+    """The turns as plain rows with their usage columns (no model instances: exports are big), streamed
+    in the queryset's order."""
     usage = [f"usage__{field}" for field in USAGE_FIELDS]
-    rows = turns.order_by(*ordering).values("conversation_id", *TURN_FIELDS, *usage)
+    rows = turns.values("conversation_id", *TURN_FIELDS.values(), *usage)
     return rows.iterator(chunk_size=CHUNK_SIZE)
 
 
@@ -236,7 +233,8 @@ def _attachment(chunks: Iterator[str], content_type: str, filename: str) -> Stre
 def conversation_response(conversation: Conversation, export_format: str) -> StreamingHttpResponse:
     """A streamed download of one conversation; `export_format` must be a key of FORMATS."""
     content_type, render = FORMATS[export_format]
-    turns = turn_rows(conversation.turns.all()) if export_format == "json" else ordered_turns(conversation)
+    turns = selectors.ordered_turns(conversation=conversation)
+    turns = turn_rows(turns) if export_format == "json" else turns.iterator(chunk_size=CHUNK_SIZE)
     chunks = render(conversation, turns)
     return _attachment(chunks, content_type, filename_for(conversation, export_format))
 
@@ -249,8 +247,9 @@ def _with_turns(conversations: QuerySet[Conversation]) -> Iterator[tuple[Convers
     both are read in the same order and merged as they stream."""
     conversations = conversations.order_by("-created_at", "-pk")
     turns = turn_rows(
-        Turn.objects.filter(conversation__in=conversations.values("pk")),
-        ordering=("-conversation__created_at", "-conversation_id", *TURN_ORDER),
+        Turn.objects.filter(conversation__in=conversations.values("pk")).order_by(
+            "-conversation__created_at", "-conversation_id", *TURN_ORDER
+        )
     )
     pending = next(turns, None)
     for conversation in conversations.iterator(chunk_size=CHUNK_SIZE):

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from conversations import services
+from conversations import selectors
 from conversations.models import Conversation
 
 
@@ -21,4 +21,4 @@ class ConversationFilter(django_filters.FilterSet):
         fields = ["search", "created_after", "created_before", "status"]
 
     def filter_search(self, queryset, name, value):
-        return services.search_conversations(queryset, value)
+        return selectors.search_conversations(queryset, value)

@@ -12,12 +12,11 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.services import get_preference
-from conversations import upstreams
+from conversations import selectors, upstreams
 from conversations.models import Conversation, DailyQuota, SessionGrant
 from conversations.upstreams import SessionConfig, SessionRequest, UpstreamSession
 from core.errors import QuotaExceeded, ServiceError
@@ -57,10 +56,7 @@ def start_session(
 def _owned_conversation(user, conversation_id: uuid.UUID | None) -> Conversation | None:
     if not conversation_id:
         return None
-    conversation = Conversation.objects.for_user(user).filter(pk=conversation_id).first()
-    if conversation is None:
-        raise Http404("No such conversation.")
-    return conversation
+    return selectors.owned_conversation(user=user, pk=conversation_id)
 
 
 def _session_request(user, conversation: Conversation | None) -> SessionRequest:
@@ -161,9 +157,8 @@ def _open_session(*, user, conversation: Conversation | None, started: UpstreamS
 
 def _history(conversation: Conversation) -> tuple[tuple[str, str], ...]:
     """The last spoken turns, oldest first, as (role, text)."""
-    turns = conversation.turns.exclude(role="tool").exclude(text="").order_by("-session", "-position", "-id")
-    recent = list(turns.values_list("role", "text")[:HISTORY_TURNS])
-    return tuple((role, text[:HISTORY_TEXT]) for role, text in reversed(recent))
+    turns = selectors.recent_spoken_turns(conversation=conversation, limit=HISTORY_TURNS)
+    return tuple((turn.role, turn.text[:HISTORY_TEXT]) for turn in turns)
 
 
 def _save_audit(audit: SessionGrant, outcome: str, exc: ServiceError) -> None:

@@ -11,6 +11,29 @@ from django.urls import reverse
 # in it, then how many previous_item_id links after that position the server placed the turn.
 TURN_ORDER = ("session", "position", "link_depth", "id")
 
+# The one shape of a turn outside the database, API name -> Turn field: ingest, the API, exports, the
+# admin and the bench baseline all read it. The API says "name" for the tool's name.
+TURN_FIELDS = {
+    "item_id": "item_id",
+    "previous_item_id": "previous_item_id",
+    "session": "session",
+    "position": "position",
+    "role": "role",
+    "text": "text",
+    "status": "status",
+    "started_at": "started_at",
+    "ended_at": "ended_at",
+    "audio_end_ms": "audio_end_ms",
+    "name": "tool_name",
+    "call_id": "call_id",
+    "arguments": "arguments",
+    "output": "output",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+# What a client may post; the server keeps the time stamps.
+TURN_INPUT_FIELDS = [name for name in TURN_FIELDS if name not in ("created_at", "updated_at")]
+
 
 class ConversationQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -53,6 +76,23 @@ class Conversation(models.Model):
     def display_title(self) -> str:
         return str(self)
 
+    @property
+    def price_known(self) -> bool:
+        """Whether REALTIME_PRICES has this conversation's model, so that its cost can be estimated."""
+        return self.model in settings.REALTIME_PRICES
+
+
+class TurnQuerySet(models.QuerySet):
+    def in_order(self):
+        return self.order_by(*TURN_ORDER)
+
+    def api_values(self, *names: str):
+        """values() keyed by API names (TURN_FIELDS): "name" holds the tool's name."""
+        return self.values(
+            *(name for name in names if TURN_FIELDS[name] == name),
+            **{name: models.F(TURN_FIELDS[name]) for name in names if TURN_FIELDS[name] != name},
+        )
+
 
 class Turn(models.Model):
     class Role(models.TextChoices):
@@ -71,8 +111,8 @@ class Turn(models.Model):
     role = models.CharField(max_length=10, choices=Role)
     text = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.COMPLETED)
-    # Ordering key: the Realtime session within the conversation, then the position the
-    # client assigned when the item was first announced (creation order, not arrival order).
+    # The ordering key (TURN_ORDER): the number of the voice session within the conversation, then
+    # the item's position within that session.
     session = models.PositiveIntegerField(default=1)
     position = models.PositiveIntegerField(default=0)
     # A post without `position` is placed by the server: right after its previous_item_id turn
@@ -93,6 +133,8 @@ class Turn(models.Model):
     output = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TurnQuerySet.as_manager()
 
     class Meta:
         ordering = ["conversation", *TURN_ORDER]

@@ -4,11 +4,12 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
-from conversations.models import Conversation, Turn, Usage
+from conversations.models import TURN_FIELDS, TURN_INPUT_FIELDS, Conversation, Turn, Usage
 
 
 class SessionGrantSerializer(serializers.Serializer):
@@ -69,7 +70,7 @@ class UsageInSerializer(serializers.Serializer):
     output_token_details = _OutputTokens(required=False, allow_null=True)
 
 
-class TurnInSerializer(StrictFieldsMixin, serializers.Serializer):
+class TurnInSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """One turn as the browser posts it; a later post for the same item_id updates the turn."""
 
     item_id = serializers.CharField(max_length=64)
@@ -102,6 +103,10 @@ class TurnInSerializer(StrictFieldsMixin, serializers.Serializer):
     output = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     usage = UsageInSerializer(required=False, allow_null=True)
 
+    class Meta:
+        model = Turn
+        fields = [*TURN_INPUT_FIELDS, "usage"]
+
     def validate(self, attrs):
         limit = settings.TURN_TEXT_MAX_LENGTH
         too_long = {
@@ -114,24 +119,6 @@ class TurnInSerializer(StrictFieldsMixin, serializers.Serializer):
         return attrs
 
 
-TURN_FIELDS = (
-    "item_id",
-    "previous_item_id",
-    "session",
-    "position",
-    "role",
-    "text",
-    "status",
-    "started_at",
-    "ended_at",
-    "audio_end_ms",
-    "tool_name",
-    "call_id",
-    "arguments",
-    "output",
-    "created_at",
-    "updated_at",
-)
 USAGE_FIELDS = (
     "total_tokens",
     "text_in",
@@ -142,7 +129,11 @@ USAGE_FIELDS = (
     "audio_out",
     "cost",
 )
-_DATETIMES = ("started_at", "ended_at", "created_at", "updated_at")
+_DATETIMES = [
+    name
+    for name, field in TURN_FIELDS.items()
+    if isinstance(Turn._meta.get_field(field), models.DateTimeField)
+]
 
 
 class UsageSerializer(serializers.ModelSerializer):
@@ -160,16 +151,16 @@ def _iso(moment: datetime | None, zone) -> str | None:
 
 
 def turn_record(row: dict) -> dict:
-    """A turn as the API shows it, from a row of TURN_FIELDS plus `usage__<field>` columns.
+    """A turn as TurnSerializer documents it, from a row of the Turn fields in TURN_FIELDS plus
+    `usage__<field>` columns.
 
     Plain code instead of DRF fields: turns are written by the thousand (exports) and on every
     ingest post, where building serializer fields per turn dominated the time (docs/performance.md).
     """
-    record = {field: row[field] for field in TURN_FIELDS}
+    record = {name: row[field] for name, field in TURN_FIELDS.items()}
     zone = timezone.get_current_timezone()  # once per turn, not per field: it is a thread-local lookup
-    for field in _DATETIMES:
-        record[field] = _iso(record[field], zone)
-    record["name"] = record.pop("tool_name")
+    for name in _DATETIMES:
+        record[name] = _iso(record[name], zone)
     if row["usage__total_tokens"] is None:
         record["usage"] = None
     else:
@@ -179,15 +170,17 @@ def turn_record(row: dict) -> dict:
 
 
 class TurnSerializer(serializers.ModelSerializer):
-    """Output shape of a turn (its fields document the schema; turn_record produces the data)."""
+    """One turn of a conversation; `usage` is null when the turn reported none."""
 
-    name = serializers.CharField(source="tool_name")
+    # The fields come from TURN_FIELDS, and turn_record writes exactly them: one shape.
+
     usage = UsageSerializer(allow_null=True, read_only=True)
 
     class Meta:
         model = Turn
-        # The API says "name" for the tool's name; usage is nested.
-        fields = [*("name" if field == "tool_name" else field for field in TURN_FIELDS), "usage"]
+        fields = [*TURN_FIELDS, "usage"]
+        read_only_fields = fields
+        extra_kwargs = {name: {"source": field} for name, field in TURN_FIELDS.items() if name != field}
 
     def to_representation(self, turn):
         # Callers load turns with select_related("usage"); a missing row is then known without a query.
@@ -195,13 +188,15 @@ class TurnSerializer(serializers.ModelSerializer):
             usage = turn.usage
         except Usage.DoesNotExist:
             usage = None
-        row = {field: getattr(turn, field) for field in TURN_FIELDS}
+        row = {field: getattr(turn, field) for field in TURN_FIELDS.values()}
         row.update({f"usage__{field}": getattr(usage, field) if usage else None for field in USAGE_FIELDS})
         return turn_record(row)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
-    """A conversation with its totals (from services.with_stats)."""
+    """A conversation with its turn count, tokens and estimated cost."""
+
+    # The totals come from selectors.with_stats.
 
     title = serializers.CharField(read_only=True)
     display_title = serializers.CharField(read_only=True)
@@ -210,7 +205,7 @@ class ConversationSerializer(serializers.ModelSerializer):
     turn_count = serializers.IntegerField(read_only=True)
     total_tokens = serializers.IntegerField(read_only=True)
     cost = serializers.DecimalField(source="total_cost", max_digits=14, decimal_places=6, read_only=True)
-    price_known = serializers.SerializerMethodField()
+    price_known = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Conversation
@@ -239,9 +234,6 @@ class ConversationSerializer(serializers.ModelSerializer):
     def get_duration_seconds(self, conversation) -> int | None:
         elapsed = getattr(conversation, "elapsed", None)
         return max(int(elapsed.total_seconds()), 0) if elapsed is not None else None
-
-    def get_price_known(self, conversation) -> bool:
-        return conversation.model in settings.REALTIME_PRICES
 
 
 class ConversationDetailSerializer(ConversationSerializer):

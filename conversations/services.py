@@ -5,30 +5,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
-from conversations.models import Conversation, Turn, Usage
+from conversations.models import TURN_FIELDS, Conversation, Turn, Usage
 from conversations.upstreams import TokenCounts, realtime
 
 logger = logging.getLogger(__name__)
@@ -46,73 +27,6 @@ STORED_COUNTS = (
     "audio_out",
     "total_tokens",
 )
-
-# Body field -> Turn field, for the fields a post may carry besides item_id and usage.
-_TURN_FIELDS = {
-    "previous_item_id": "previous_item_id",
-    "role": "role",
-    "status": "status",
-    "session": "session",
-    "position": "position",
-    "text": "text",
-    "started_at": "started_at",
-    "ended_at": "ended_at",
-    "audio_end_ms": "audio_end_ms",
-    "name": "tool_name",
-    "call_id": "call_id",
-    "arguments": "arguments",
-    "output": "output",
-}
-
-
-# --- Reading ------------------------------------------------------------------------
-
-
-def with_stats(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Annotate turn_count, total_tokens, total_cost, last_turn_at and elapsed, one query in all.
-
-    Subqueries rather than joins: counting turns and summing usage over the same join would
-    multiply the sums.
-    """
-    turns = Turn.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
-    usages = Usage.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
-    last_turn = turns.annotate(last=Max(Coalesce("ended_at", "started_at", "created_at"))).values("last")
-    return queryset.annotate(
-        turn_count=Coalesce(Subquery(turns.annotate(n=Count("pk")).values("n")), Value(0)),
-        total_tokens=Coalesce(
-            Subquery(usages.annotate(n=Sum("total_tokens")).values("n")),
-            Value(0),
-            output_field=IntegerField(),
-        ),
-        total_cost=Coalesce(
-            Subquery(usages.annotate(n=Sum("cost")).values("n")),
-            Value(Decimal(0)),
-            output_field=DecimalField(max_digits=14, decimal_places=6),
-        ),
-        last_turn_at=Subquery(last_turn),
-        elapsed=ExpressionWrapper(
-            Coalesce("ended_at", "last_turn_at") - F("started_at"), output_field=DurationField()
-        ),
-    )
-
-
-def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """The user's conversations, newest first, with their stats."""
-    return with_stats(Conversation.objects.for_user(user)).order_by("-created_at", "pk")
-
-
-def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
-    """Conversations whose title or any turn's text contains `query` (case-insensitive)."""
-    query = query.strip()
-    if not query:
-        return queryset
-    matching_turn = Turn.objects.filter(conversation=OuterRef("pk"), text__icontains=query)
-    return queryset.filter(Q(title__icontains=query) | Exists(matching_turn))
-
-
-def price_known(model: str) -> bool:
-    return model in settings.REALTIME_PRICES
-
 
 # --- Storing turns -----------------------------------------------------------------
 
@@ -142,9 +56,9 @@ def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     not given). When a predecessor arrives after its successors, the successors the server placed
     move right after it, with their whole chain.
     """
-    values = {field: body[key] for key, field in _TURN_FIELDS.items() if key in body}
+    values = {field: body[name] for name, field in TURN_FIELDS.items() if name in body}
     with transaction.atomic():
-        turn = _insert_turn(conversation, body["item_id"], values)
+        turn = _insert_turn(conversation, values)
         created = moved = turn is not None
         if not created:
             turn, moved = _update_turn(conversation, body["item_id"], values)
@@ -158,12 +72,10 @@ def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     return turn, created
 
 
-def _insert_turn(conversation: Conversation, item_id: str, values: dict) -> Turn | None:
+def _insert_turn(conversation: Conversation, values: dict) -> Turn | None:
     """INSERT the turn, or None when the item is already stored."""
     turn = Turn(
-        conversation=conversation,
-        item_id=item_id,
-        **{field: value for field, value in values.items() if value is not None},
+        conversation=conversation, **{field: value for field, value in values.items() if value is not None}
     )
     if values.get("position") is None:
         _place(conversation, turn, session_given=values.get("session") is not None)

@@ -1,21 +1,17 @@
 """HTML pages: the talk page and the conversation history."""
 
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F
-from django.http import Http404
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from conversations import services
+from conversations import selectors, services
 from conversations.forms import RenameForm
-from conversations.models import TURN_ORDER, Conversation
+from conversations.models import Conversation
 
 PAGE_SIZE = 20
 EXPORT_FORMATS = [
@@ -27,22 +23,18 @@ EXPORT_FORMATS = [
 ]
 
 
-def _get_conversation_or_404(user, conversation_id) -> Conversation:
-    try:
-        pk = uuid.UUID(str(conversation_id))
-    except ValueError:
-        raise Http404("No such conversation.") from None
-    return get_object_or_404(Conversation.objects.for_user(user), pk=pk)
-
-
 def talk(request):
     """The voice chat page; `?conversation=<uuid>` continues one of the user's conversations."""
     conversation = None
     turns = []
     if conversation_id := request.GET.get("conversation"):
-        conversation = _get_conversation_or_404(request.user, conversation_id)
+        conversation = selectors.owned_conversation(user=request.user, pk=conversation_id)
         # The page shows a tool turn by its text, else by the tool's name.
-        turns = list(conversation.turns.values("item_id", "role", "text", "status", name=F("tool_name")))
+        turns = list(
+            selectors.ordered_turns(conversation=conversation).api_values(
+                "item_id", "role", "text", "status", "name"
+            )
+        )
     talk_config = {
         "sessionUrl": reverse("conversations:session"),
         "weatherUrl": reverse("weather:current"),
@@ -62,43 +54,40 @@ def talk(request):
 def conversation_list(request):
     """The user's conversations, newest first; `?q=` searches titles and transcripts."""
     query = request.GET.get("q", "").strip()
-    conversations = services.search_conversations(services.account_conversations(user=request.user), query)
+    conversations = selectors.search_conversations(selectors.account_conversations(user=request.user), query)
     page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "conversations": page.object_list,
         "q": query,
-        "prices": settings.REALTIME_PRICES,
     }
     return render(request, "conversations/conversation_list.html", context)
 
 
 def _detail_context(conversation: Conversation, form: RenameForm) -> dict:
-    turns = conversation.turns.select_related("usage").order_by(*TURN_ORDER)
     return {
         "conversation": conversation,
-        "turns": turns,
+        "turns": selectors.ordered_turns(conversation=conversation),
         "form": form,
         "formats": EXPORT_FORMATS,
         "export_url": reverse("conversations:api-export", args=[conversation.pk]),
-        "price_known": services.price_known(conversation.model),
     }
 
 
-def _stats_conversation_or_404(user, pk) -> Conversation:
-    return get_object_or_404(services.account_conversations(user=user), pk=pk)
+def _conversation_with_stats(user, pk) -> Conversation:
+    return selectors.owned_conversation(user=user, pk=pk, queryset=selectors.account_conversations(user=user))
 
 
 @never_cache
 def conversation_detail(request, pk):
-    conversation = _stats_conversation_or_404(request.user, pk)
+    conversation = _conversation_with_stats(request.user, pk)
     form = RenameForm(instance=conversation)
     return render(request, "conversations/conversation_detail.html", _detail_context(conversation, form))
 
 
 @require_POST
 def conversation_rename(request, pk):
-    conversation = _stats_conversation_or_404(request.user, pk)
+    conversation = _conversation_with_stats(request.user, pk)
     form = RenameForm(request.POST, instance=conversation)
     if not form.is_valid():
         context = _detail_context(conversation, form)
@@ -112,7 +101,7 @@ def conversation_rename(request, pk):
 @require_http_methods(["GET", "POST"])
 def conversation_delete(request, pk):
     """GET asks for confirmation; POST deletes the conversation and its transcript."""
-    conversation = _get_conversation_or_404(request.user, pk)
+    conversation = selectors.owned_conversation(user=request.user, pk=pk)
     if request.method == "POST":
         services.delete_conversation(conversation=conversation)
         messages.success(request, f"“{conversation.display_title}” was deleted.")

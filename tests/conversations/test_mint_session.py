@@ -134,7 +134,7 @@ def test_bob_cannot_mint_a_key_for_alices_conversation(bob, alice_conversation, 
     bob_api = _session_api(bob)
     response = bob_api.post(URL, {"conversation": str(alice_conversation.pk)}, format="json")
     assert response.status_code == 404
-    assert response.json() == {"detail": "No such conversation."}
+    assert response.json() == {"detail": "This conversation does not exist. It may have been deleted."}
     assert not upstream.called
 
 

@@ -17,7 +17,7 @@ def record(conversation, *bodies):
 
 
 def item_ids(conversation):
-    return [t.item_id for t in conversation.turns.all()]  # the order every page and export uses
+    return [t.item_id for t in conversation.turns.in_order()]
 
 
 def test_it_creates_a_turn_and_says_so(alice_conversation):
@@ -141,7 +141,7 @@ def test_an_unknown_model_costs_nothing_rather_than_guessing(alice):
     conversation = Conversation.objects.create(owner=alice, model="some-future-model")
     record(conversation, turn_body("a1", "assistant", usage=USAGE))
     assert Usage.objects.get().cost == 0
-    assert services.price_known("some-future-model") is False
+    assert conversation.price_known is False
 
 
 def test_prices_come_from_settings(settings):

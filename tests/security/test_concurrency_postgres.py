@@ -198,7 +198,7 @@ def test_duplicated_turn_posts_from_many_clients_store_each_turn_once_in_order(
     assert statuses.count(201) == TURNS, "exactly one post of each turn created it"
     stored = list(
         Turn.objects.filter(conversation=alice_conversation)
-        .order_by("session", "position", "id")
+        .in_order()
         .values("item_id", "role", "text", "position")
     )
     assert len(stored) == TURNS

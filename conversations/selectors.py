@@ -1,0 +1,107 @@
+"""Reading conversations and turns: ownership, order, search and totals. Writes live in services.py."""
+
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from conversations.models import Conversation, Turn, Usage
+
+NOT_FOUND = "This conversation does not exist. It may have been deleted."
+
+
+def owned_conversation(
+    *, user: AbstractBaseUser, pk, queryset: QuerySet[Conversation] | None = None
+) -> Conversation:
+    """The conversation `pk` of `user` (from `queryset` when given); Http404 when it is not theirs,
+    does not exist or `pk` is not a UUID, so that another user's conversation is never confirmed."""
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        raise Http404(NOT_FOUND) from None
+    queryset = Conversation.objects.all() if queryset is None else queryset
+    conversation = queryset.filter(owner=user, pk=pk).first()
+    if conversation is None:
+        raise Http404(NOT_FOUND)
+    return conversation
+
+
+def _turns_in_order() -> QuerySet[Turn]:
+    return Turn.objects.select_related("usage").in_order()
+
+
+def ordered_turns(*, conversation: Conversation) -> QuerySet[Turn]:
+    """The conversation's turns in transcript order (TURN_ORDER), with their usage."""
+    return _turns_in_order().filter(conversation=conversation)
+
+
+def with_ordered_turns(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Prefetch each conversation's `turns` in transcript order, with their usage."""
+    return queryset.prefetch_related(Prefetch("turns", queryset=_turns_in_order()))
+
+
+def recent_spoken_turns(*, conversation: Conversation, limit: int) -> list[Turn]:
+    """The last `limit` turns with words (no tool calls), oldest first."""
+    turns = Turn.objects.filter(conversation=conversation).exclude(role=Turn.Role.TOOL).exclude(text="")
+    return list(reversed(turns.in_order().reverse().only("role", "text")[:limit]))
+
+
+def with_stats(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Annotate turn_count, total_tokens, total_cost, last_turn_at and elapsed, one query in all.
+
+    Subqueries rather than joins: counting turns and summing usage over the same join would
+    multiply the sums.
+    """
+    turns = Turn.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
+    usages = Usage.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
+    last_turn = turns.annotate(last=Max(Coalesce("ended_at", "started_at", "created_at"))).values("last")
+    return queryset.annotate(
+        turn_count=Coalesce(Subquery(turns.annotate(n=Count("pk")).values("n")), Value(0)),
+        total_tokens=Coalesce(
+            Subquery(usages.annotate(n=Sum("total_tokens")).values("n")),
+            Value(0),
+            output_field=IntegerField(),
+        ),
+        total_cost=Coalesce(
+            Subquery(usages.annotate(n=Sum("cost")).values("n")),
+            Value(Decimal(0)),
+            output_field=DecimalField(max_digits=14, decimal_places=6),
+        ),
+        last_turn_at=Subquery(last_turn),
+        elapsed=ExpressionWrapper(
+            Coalesce("ended_at", "last_turn_at") - F("started_at"), output_field=DurationField()
+        ),
+    )
+
+
+def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
+    """The user's conversations, newest first, with their stats."""
+    return with_stats(Conversation.objects.for_user(user)).order_by("-created_at", "pk")
+
+
+def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
+    """Conversations whose title or any turn's text contains `query` (case-insensitive)."""
+    query = query.strip()
+    if not query:
+        return queryset
+    matching_turn = Turn.objects.filter(conversation=OuterRef("pk"), text__icontains=query)
+    return queryset.filter(Q(title__icontains=query) | Exists(matching_turn))
