@@ -3,22 +3,42 @@
 import asyncio
 import json
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import model
 from .ids import new_id
-
-if TYPE_CHECKING:
-    from .session import Session
+from .knobs import Knobs
+from .speech_out import Playback
 
 USER_AUDIO_TOKENS_PER_S = 10
 ASSISTANT_AUDIO_TOKENS_PER_S = 20
 
 
+class ResponseHost(Protocol):
+    """What a response needs from the session that runs it (session.Session provides it)."""
+
+    config: dict
+    knobs: Knobs
+    conversation_id: str
+    items: list[dict]
+    audio_lengths: dict[str, int]
+    cached_tokens: int
+
+    def emit(self, type: str, **fields: object) -> None: ...
+    def rate_limits(self, tokens: tuple[int, int]) -> list[dict]: ...
+    def flush_transcriptions(self) -> None: ...
+    def model_view(self, explicit: list | None = None) -> list[dict]: ...
+    async def synthesize(self, text: str, *, voice: str, speed: float) -> bytes: ...
+    def play(self, response: "Response", item_id: str, pcm: bytes) -> Playback: ...
+    def add_item(self, item: dict) -> None: ...
+    def previous_id(self, item_id: str) -> str | None: ...
+    def response_finished(self, response: "Response") -> None: ...
+
+
 class Response:
     """Runs one response for a session; `finish` may end it early (cancel, barge-in)."""
 
-    def __init__(self, session: "Session", params: dict) -> None:
+    def __init__(self, session: ResponseHost, params: dict) -> None:
         self.session = session
         self.params = params
         self.id = new_id("resp")
