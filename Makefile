@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install speech-deps system-deps run emulator test test-fast test-js lint fmt check migrations-check bench clean
+.PHONY: install speech-deps system-deps sdk-deps run emulator test test-fast test-js lint fmt check migrations-check bench asr-check clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ speech-deps:
 system-deps: speech-deps
 	@$(call apt-install,chromium)
 
+# OpenAI's browser SDK for the cross-origin emulator test (tests/sdk; dev-only, never part of make run).
+sdk-deps:
+	@[ -x tests/sdk/node_modules/.bin/esbuild ] || npm ci --prefix tests/sdk --no-audit --no-fund
+
 # The app at http://127.0.0.1:8000 on SQLite; with no OPENAI_API_KEY (environment or .env) it also
 # starts the local emulator, installing speech-deps first. scripts/run.py decides: it reads .env.
 run: install
@@ -43,7 +47,7 @@ emulator: install speech-deps
 	$(BIN)/python -m emulator --port 8100
 
 # The whole suite: Python (unit, API, emulator, end-to-end in Chromium) and the JS unit tests.
-test: install system-deps test-js
+test: install system-deps sdk-deps test-js
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything except the browser tests.
@@ -69,5 +73,9 @@ check: lint migrations-check test
 bench: install
 	$(BIN)/python -m bench
 
+# How well the emulator hears cities, per espeak-ng voice and phrasing (WEBRTC=1: through Chromium).
+asr-check: install system-deps
+	nice -n 10 $(BIN)/python scripts/asr_check.py $(if $(WEBRTC),--webrtc)
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .cache tests/sdk/node_modules

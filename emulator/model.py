@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from .cities import CITIES, fold
 
 WEATHER_TOOL = "get_weather"
+WHICH_CITY = "Which city did you mean?"
 _WEATHER_WORDS = re.compile(r"\b(weather|temperature|forecast|raining|rain|sunny|hot|cold|warm)\b")
 _PLACE_TAIL = re.compile(r"\b(?:in|for|at)\s+(.+)$")
+_ASKING = re.compile(r"(what|how|is it|will it|tell me|give me|check)\b")
 _TRAILING = re.compile(r"\b(?:today|tonight|right now|now|please|like|at the moment)\s*$")
 _CANONICAL = {fold(city.name): city.name for city in CITIES}
 _WMO_WORDS = {
@@ -74,6 +76,14 @@ def places_in(text: str) -> list[str]:
     return places
 
 
+def asks_for_weather_without_a_place(text: str) -> bool:
+    """Whether `text` is a weather question whose place is missing ("what's the weather in")."""
+    sentence = fold(text).strip().rstrip("?.!")
+    if not _WEATHER_WORDS.search(sentence) or places_in(sentence):
+        return False
+    return bool(_ASKING.match(sentence) or re.search(r"\b(in|for)$", sentence))
+
+
 def plan(items: list[dict], tools: list[dict], tool_choice: object = "auto") -> Plan:
     """Decide the next response from the conversation items and the declared tools."""
     outputs = _pending_outputs(items)
@@ -89,6 +99,9 @@ def plan(items: list[dict], tools: list[dict], tool_choice: object = "auto") -> 
     if places and weather_tool and tool_choice != "none":
         key = _argument_name(weather_tool)
         return Plan(calls=tuple(FunctionCall(WEATHER_TOOL, json.dumps({key: place})) for place in places))
+    if weather_tool and asks_for_weather_without_a_place(text):
+        # The recogniser leaves out a city it is unsure of: better to ask than to guess.
+        return Plan(text=WHICH_CITY)
     for pattern, reply in _CANNED:
         if pattern.search(fold(text)):
             return Plan(text=reply)

@@ -125,3 +125,16 @@ def test_open_meteo_shaped_outputs_are_understood():
 )
 def test_other_turns_get_a_short_reply(text, reply):
     assert model.plan([user(text)], TOOLS).text == reply
+
+
+@pytest.mark.parametrize(
+    "text", ["what is the weather in", "what's the weather like today", "how hot is it in", "is it raining"]
+)
+def test_a_weather_question_without_a_place_gets_asked_which_city(text):
+    plan = model.plan([user(text, audio=True)], TOOLS)
+    assert (plan.text, plan.calls) == ("Which city did you mean?", ())
+
+
+def test_other_sentences_about_the_weather_are_not_taken_for_questions():
+    assert model.plan([user("thank you")], TOOLS).text == "You're welcome!"
+    assert model.plan([user("I like warm weather")], TOOLS).text == "You said: I like warm weather."
