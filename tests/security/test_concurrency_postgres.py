@@ -4,17 +4,12 @@ daily quota; 800 turn posts from 8 clients, every turn sent twice in random orde
 once and in order."""
 
 import json
-import os
 import random
 import secrets
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,21 +20,16 @@ from django.middleware.csrf import _get_new_csrf_string
 from rest_framework.authtoken.models import Token
 
 from conversations.models import Conversation, DailyQuota, SessionGrant, Turn
+from tests import served_app
+from tests.served_app import app_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 QUOTA = 7
 MINTS = 50
 TURNS = 400
 CLIENTS = 8
 SERVER_KEY = "sk-concurrency-suite-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class FakeOpenAI(BaseHTTPRequestHandler):
@@ -86,44 +76,20 @@ def gunicorn(transactional_db, fake_openai):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…): SQLite serialises writers anyway")
     db = settings.DATABASES["default"]
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DEBUG"},
-        "DEBUG": "false",
+    env = app_env(
         # The same key as this process: it signs the session's auth hash we create here.
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        "OPENAI_API_KEY": SERVER_KEY,
-        "OPENAI_BASE_URL": fake_openai,
-        "REALTIME_SESSIONS_PER_DAY": str(QUOTA),
-        "MINT_THROTTLE_RATE": "10000/min",
-        "TURNS_THROTTLE_RATE": "100000/min",
-        "LOG_LEVEL": "WARNING",
-        "TIME_ZONE": settings.TIME_ZONE,
-    }
-    command = [sys.executable, "-m", "gunicorn", "voiceapp.wsgi", "--worker-class", "gthread"]
-    command += ["--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}", "--timeout", "30"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"gunicorn did not start: {process.stdout.read().decode()[-2000:]}")
-        time.sleep(0.2)
-    yield base
-    process.terminate()
-    output = process.communicate(timeout=15)[0].decode()
-    assert "Traceback" not in output, output[-3000:]
+        SECRET_KEY=settings.SECRET_KEY,
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        OPENAI_API_KEY=SERVER_KEY,
+        OPENAI_BASE_URL=fake_openai,
+        REALTIME_SESSIONS_PER_DAY=str(QUOTA),
+        MINT_THROTTLE_RATE="10000/min",
+        TURNS_THROTTLE_RATE="100000/min",
+        TIME_ZONE=settings.TIME_ZONE,
+    )
+    with served_app.gunicorn(env) as (base, output):
+        yield base
+    assert not [line for line in output if "Traceback" in line], output[-30:]
 
 
 def logged_in_browser(user) -> tuple[dict, dict]:
