@@ -104,7 +104,7 @@ class UsageAdmin(admin.ModelAdmin):
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
             rows = changelist.queryset.order_by()
-            totals = {"responses": Count("pk"), "tokens": Sum("total_tokens"), "cost": Sum("cost")}
+            totals = {"responses": Count("pk"), "tokens": Sum("total_tokens"), "cost": selectors.total_cost()}
             response.context_data["totals"] = rows.aggregate(**totals)
             response.context_data["totals_by_user"] = (
                 rows.values("user__username").annotate(**totals).order_by("-cost")[:TOTALS_ROWS]

@@ -1,6 +1,7 @@
 """Conversations, their turns, and the audit and usage records of Realtime sessions."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -207,6 +208,16 @@ class DailyQuota(models.Model):
         return f"{self.user} {self.day}: {self.used}"
 
 
+# What a usage row's columns can hold on every database (PostgreSQL integer, decimal(12, 6)).
+# SQLite would store more, and the pages reading the row back would fail; the constraints below
+# keep every row inside (issue 16). Plausible figures are far smaller (serializers.USAGE_TOKENS_MAX).
+USAGE_COUNT_MAX = 2_147_483_647
+USAGE_COST_MAX = Decimal("999999.999999")
+# Sums of costs: room for any number of rows at USAGE_COST_MAX.
+TOTAL_COST_DIGITS = 24
+USAGE_COUNTS = ("text_in", "text_cached", "audio_in", "audio_cached", "text_out", "audio_out", "total_tokens")
+
+
 class Usage(models.Model):
     """Token counts of one response (from response.done), with its estimated cost in USD.
 
@@ -229,6 +240,15 @@ class Usage(models.Model):
 
     class Meta:
         verbose_name_plural = "usage"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(**{f"{count}__lte": USAGE_COUNT_MAX for count in USAGE_COUNTS}),
+                name="usage_counts_fit_their_columns",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__gte=0, cost__lte=USAGE_COST_MAX), name="usage_cost_fits_its_column"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.total_tokens} tokens ${self.cost}"

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from conversations.models import Conversation, Turn, Usage
+from conversations.models import TOTAL_COST_DIGITS, Conversation, Turn, Usage
 
 NOT_FOUND = "This conversation does not exist. It may have been deleted."
 
@@ -82,15 +82,20 @@ def with_stats(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
             output_field=IntegerField(),
         ),
         total_cost=Coalesce(
-            Subquery(usages.annotate(n=Sum("cost")).values("n")),
+            Subquery(usages.annotate(n=total_cost()).values("n")),
             Value(Decimal(0)),
-            output_field=DecimalField(max_digits=14, decimal_places=6),
+            output_field=DecimalField(max_digits=TOTAL_COST_DIGITS, decimal_places=6),
         ),
         last_turn_at=Subquery(last_turn),
         elapsed=ExpressionWrapper(
             Coalesce("ended_at", "last_turn_at") - F("started_at"), output_field=DurationField()
         ),
     )
+
+
+def total_cost() -> Sum:
+    """The sum of usage costs, typed wide enough for any number of rows."""
+    return Sum("cost", output_field=DecimalField(max_digits=TOTAL_COST_DIGITS, decimal_places=6))
 
 
 def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
-from conversations.models import TURN_FIELDS, TURN_INPUT_FIELDS, Conversation, Turn, Usage
+from conversations.models import TOTAL_COST_DIGITS, TURN_FIELDS, TURN_INPUT_FIELDS, Conversation, Turn, Usage
 
 
 class SessionGrantSerializer(serializers.Serializer):
@@ -44,28 +44,45 @@ class SessionRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
+# The most tokens of one kind a single response can plausibly use: above the largest context
+# window (128k) with room to spare. The browser reports usage, so anything beyond is refused
+# rather than counted (issue 16: 10**12 audio tokens was stored as a $64M response).
+USAGE_TOKENS_MAX = 200_000
+
+
+def _tokens() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=0,
+        max_value=USAGE_TOKENS_MAX,
+        default=0,
+        error_messages={
+            "max_value": f"No response uses more than {USAGE_TOKENS_MAX:,} tokens; this figure is not plausible."
+        },
+    )
+
+
 class _CachedTokens(serializers.Serializer):
-    text_tokens = serializers.IntegerField(min_value=0, default=0)
-    audio_tokens = serializers.IntegerField(min_value=0, default=0)
-    image_tokens = serializers.IntegerField(min_value=0, default=0)
+    text_tokens = _tokens()
+    audio_tokens = _tokens()
+    image_tokens = _tokens()
 
 
 class _InputTokens(_CachedTokens):
-    cached_tokens = serializers.IntegerField(min_value=0, default=0)
+    cached_tokens = _tokens()
     cached_tokens_details = _CachedTokens(required=False, allow_null=True)
 
 
 class _OutputTokens(serializers.Serializer):
-    text_tokens = serializers.IntegerField(min_value=0, default=0)
-    audio_tokens = serializers.IntegerField(min_value=0, default=0)
+    text_tokens = _tokens()
+    audio_tokens = _tokens()
 
 
 class UsageInSerializer(serializers.Serializer):
     """`response.usage` of the Realtime `response.done` event (docs/realtime-api.md, "Usage and cost")."""
 
-    total_tokens = serializers.IntegerField(min_value=0, default=0)
-    input_tokens = serializers.IntegerField(min_value=0, default=0)
-    output_tokens = serializers.IntegerField(min_value=0, default=0)
+    total_tokens = _tokens()
+    input_tokens = _tokens()
+    output_tokens = _tokens()
     input_token_details = _InputTokens(required=False, allow_null=True)
     output_token_details = _OutputTokens(required=False, allow_null=True)
 
@@ -204,7 +221,9 @@ class ConversationSerializer(serializers.ModelSerializer):
     duration_seconds = serializers.SerializerMethodField()
     turn_count = serializers.IntegerField(read_only=True)
     total_tokens = serializers.IntegerField(read_only=True)
-    cost = serializers.DecimalField(source="total_cost", max_digits=14, decimal_places=6, read_only=True)
+    cost = serializers.DecimalField(
+        source="total_cost", max_digits=TOTAL_COST_DIGITS, decimal_places=6, read_only=True
+    )
     price_known = serializers.BooleanField(read_only=True)
 
     class Meta:

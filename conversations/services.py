@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
-from conversations.models import TURN_FIELDS, Conversation, Turn, Usage
+from conversations.models import TURN_FIELDS, USAGE_COST_MAX, Conversation, Turn, Usage
 from conversations.upstreams import TokenCounts, realtime
 
 logger = logging.getLogger(__name__)
@@ -213,7 +213,8 @@ def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
             "user_id": conversation.owner_id,
             "model": conversation.model,
             "day": timezone.localdate(when),
-            "cost": cost if cost is not None else Decimal(0),
+            # Operator-set prices could still price a plausible response beyond the column.
+            "cost": min(cost, USAGE_COST_MAX) if cost is not None else Decimal(0),
             **{field: getattr(counts, field) for field in STORED_COUNTS},
         },
     )
