@@ -46,6 +46,9 @@ class BoundedJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except ParseError:
             raise ParseError("The request body is not valid JSON.") from None
+        except RecursionError:
+            # The decoder recurses per nesting level; no body we accept is nested more than a few.
+            raise ParseError("The request body is nested too deeply.") from None
 
 
 @method_decorator(never_cache, name="dispatch")

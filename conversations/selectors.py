@@ -105,7 +105,8 @@ def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
 
 def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
     """Conversations whose title or any turn's text contains `query` (case-insensitive)."""
-    query = query.strip()
+    # No stored text holds a NUL character, and PostgreSQL refuses to compare with one.
+    query = query.replace("\x00", "").strip()
     if not query:
         return queryset
     matching_turn = Turn.objects.filter(conversation=OuterRef("pk"), text__icontains=query)

@@ -27,6 +27,7 @@ STORED_COUNTS = (
     "audio_out",
     "total_tokens",
 )
+POSITION_MAX = 2_147_483_647  # the position column's largest value (PostgreSQL integer)
 
 # --- Storing turns -----------------------------------------------------------------
 
@@ -128,7 +129,8 @@ def _place(conversation: Conversation, turn: Turn, *, session_given: bool) -> No
         latest = conversation.turns.aggregate(n=Max("session"))["n"] or 0
         turn.session = max(latest, conversation.session_count, 1)
     last = conversation.turns.filter(session=turn.session).aggregate(n=Max("position"))["n"]
-    turn.position = 0 if last is None else last + 1
+    # At the largest position, later turns share it: the id then orders them.
+    turn.position = 0 if last is None else min(last + 1, POSITION_MAX)
 
 
 def _pull_successors(conversation: Conversation, turn: Turn) -> None:

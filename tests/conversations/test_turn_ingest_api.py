@@ -193,3 +193,13 @@ def test_a_201_waits_for_a_durable_commit(alice_api, alice_conversation):
         response = alice_api.post(turns_url(alice_conversation), turn_body("u1", position=0))
     assert response.status_code == 201
     assert not [q["sql"] for q in queries if "synchronous_commit" in q["sql"].lower()]
+
+
+def test_turns_without_position_after_the_largest_position_are_stored_last(alice_api, alice_conversation):
+    url = turns_url(alice_conversation)
+    assert alice_api.post(url, turn_body("u1", session=1, position=2_147_483_647)).status_code == 201
+    for item_id in ("a1", "u2"):
+        response = alice_api.post(url, turn_body(item_id, session=1))
+        assert response.status_code == 201, response.content
+    detail = alice_api.get(f"/api/conversations/{alice_conversation.pk}/").json()
+    assert [turn["item_id"] for turn in detail["turns"]] == ["u1", "a1", "u2"]

@@ -348,3 +348,28 @@ def test_unknown_fields_are_rejected_by_name_on_every_json_body(alice_api, alice
     assert not upstreams["mint"].called
     alice_conversation.refresh_from_db()
     assert alice_conversation.model == "gpt-realtime" and not alice_conversation.turns.exists()
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a": ', "}")], ids=["arrays", "objects"])
+def test_json_nested_deeper_than_any_turn_gets_a_json_400(alice_api, bodies, upstreams, opening, closing):
+    deep = opening * 100_000 + "1" + closing * 100_000
+    for method, url in bodies:
+        response = raw(alice_api, method, url, deep)
+        assert_json_error(response, 400)
+        assert response.json() == {"detail": "The request body is nested too deeply."}
+    assert not upstreams["mint"].called
+
+
+def test_a_nul_character_in_a_search_is_ignored(alice_client, alice_token_api, staff, alice_conversation):
+    """PostgreSQL cannot compare text with NUL characters, and no stored text contains one."""
+    page = alice_client.get("/conversations/", {"q": "\x00Oslo\x00"})
+    assert page.status_code == 200
+    assert [c.pk for c in page.context["conversations"]] == [alice_conversation.pk]
+    assert alice_client.get("/conversations/", {"q": "\x00"}).status_code == 200
+    api = alice_token_api.get("/api/conversations/", {"search": "\x00"})
+    assert_json_error(api, 400)
+    assert api.json() == {"search": ["Null characters are not allowed."]}
+    admin = Client()
+    admin.force_login(staff)
+    assert admin.get("/admin/conversations/conversation/", {"q": "\x00"}).status_code == 200
+    assert admin.get("/admin/conversations/usage/", {"q": "\x00"}).status_code == 200
