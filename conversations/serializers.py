@@ -262,11 +262,14 @@ class ConversationDetailSerializer(ConversationSerializer):
         fields = [*ConversationSerializer.Meta.fields, "turns"]
 
 
-class ConversationUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+class ConversationUpdateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """PATCH body: a new title and/or {"status": "ended"}; every other field is read-only."""
 
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=[Conversation.Status.ENDED], required=False)
+
+    class Meta:
+        model = Conversation
+        fields = ["title", "status"]  # the title's rules come from the model, as on the history page
 
     def validate(self, attrs):
         if not attrs:

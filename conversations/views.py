@@ -81,18 +81,18 @@ def _conversation_with_stats(user, pk) -> Conversation:
 @never_cache
 def conversation_detail(request, pk):
     conversation = _conversation_with_stats(request.user, pk)
-    form = RenameForm(instance=conversation)
+    form = RenameForm(initial={"title": conversation.title})
     return render(request, "conversations/conversation_detail.html", _detail_context(conversation, form))
 
 
 @require_POST
 def conversation_rename(request, pk):
     conversation = _conversation_with_stats(request.user, pk)
-    form = RenameForm(request.POST, instance=conversation)
+    form = RenameForm(request.POST)
     if not form.is_valid():
         context = _detail_context(conversation, form)
         return render(request, "conversations/conversation_detail.html", context, status=400)
-    form.save()
+    services.update_conversation(conversation=conversation, title=form.cleaned_data["title"])
     messages.success(request, "The conversation was renamed.")
     return redirect(conversation)
 

@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from turn_helpers import USAGE, make_turn, turn_body
 
-from conversations import services
+from conversations import services, views
 from conversations.models import Conversation
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +131,37 @@ def test_rename_redirects_with_a_message(alice_client, alice_conversation):
     assert "The conversation was renamed." in response.content.decode()
     alice_conversation.refresh_from_db()
     assert alice_conversation.title == "Trip to Oslo"
+
+
+def test_rename_keeps_what_a_mint_changed_while_it_was_in_flight(
+    alice_client, alice_conversation, monkeypatch
+):
+    """A mint (or turn post) that commits between the page loading the row and saving the title is
+    not undone by the rename (issue 15, defect 3)."""
+    started = timezone.now() - timedelta(minutes=5)
+
+    class RenameWhileAMintCommits(views.RenameForm):
+        def clean(self):
+            Conversation.objects.filter(pk=alice_conversation.pk).update(
+                session_count=F("session_count") + 1,
+                model="gpt-realtime-mini",
+                voice="verse",
+                started_at=started,
+            )
+            return super().clean()
+
+    monkeypatch.setattr(views, "RenameForm", RenameWhileAMintCommits)
+    response = alice_client.post(f"/conversations/{alice_conversation.pk}/rename/", {"title": "Trip to Oslo"})
+
+    assert response.status_code == 302
+    alice_conversation.refresh_from_db()
+    assert alice_conversation.title == "Trip to Oslo"
+    assert (alice_conversation.session_count, alice_conversation.model, alice_conversation.voice) == (
+        1,
+        "gpt-realtime-mini",
+        "verse",
+    )
+    assert alice_conversation.started_at == started
 
 
 def test_rename_shows_the_error_beside_the_field(alice_client, alice_conversation):
