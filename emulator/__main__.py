@@ -25,7 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
-        description="Local emulator of the OpenAI Realtime API (WebRTC) and Open-Meteo.",
+        description="Local emulator of the OpenAI Realtime and GPT-Live APIs (WebRTC) and Open-Meteo.",
     )
     parser.add_argument("--host", default=env("EMULATOR_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(env("EMULATOR_PORT", "8100")))
@@ -65,6 +65,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=_flag(env("EMULATOR_TRUNCATE_ON_INTERRUPT", "1")),
         help="do not send conversation.item.truncated after a barge-in",
     )
+    parser.add_argument(
+        "--live-usage-interval",
+        type=float,
+        default=float(env("EMULATOR_LIVE_USAGE_INTERVAL", "5")),
+        help="seconds between GPT-Live session.usage.updated events (upstream: about 60)",
+    )
+    parser.add_argument(
+        "--live-prepaid-seconds",
+        type=float,
+        default=float(env("EMULATOR_LIVE_PREPAID_SECONDS", "15")),
+        help="seconds every GPT-Live session bills up front",
+    )
+    parser.add_argument(
+        "--no-live-access",
+        dest="live_access",
+        action="store_false",
+        default=_flag(env("EMULATOR_LIVE_ACCESS", "1")),
+        help="answer every GPT-Live create with 403 model_not_found (a key without access)",
+    )
     parser.add_argument("--log-level", default=env("EMULATOR_LOG_LEVEL", "INFO"))
     return parser.parse_args(argv)
 
@@ -78,6 +97,9 @@ async def serve(args: argparse.Namespace) -> None:
         transcription_fails=args.transcription_fails,
         generation_pace=args.generation_pace,
         truncate_on_interrupt=args.truncate_on_interrupt,
+        live_usage_interval=args.live_usage_interval,
+        live_prepaid_seconds=args.live_prepaid_seconds,
+        live_access=args.live_access,
     )
     app = create_app(api_key=args.api_key, knobs=knobs, recognizer=Recognizer())
     stop = asyncio.Event()

@@ -1,4 +1,4 @@
-"""aiohttp routes of the emulator: OpenAI realtime REST, Open-Meteo, CORS and test knobs."""
+"""aiohttp routes of the emulator: OpenAI Realtime and GPT-Live REST, Open-Meteo, CORS, test knobs."""
 
 import asyncio
 import json
@@ -9,7 +9,10 @@ from aiohttp import web
 from . import session_config, weather
 from .calls import Calls
 from .errors import ApiError, invalid_value, unknown_parameter
+from .ids import new_id
 from .knobs import Knobs
+from .live import config as live_config
+from .live.session import LiveSession
 from .network import DROP_MODES
 from .secrets import SecretStore, parse_create_body
 from .speech_in import Recognizer
@@ -65,6 +68,7 @@ def create_app(*, api_key: str, knobs: Knobs, recognizer: Recognizer, synthesize
     app.router.add_post("/v1/realtime/client_secrets", create_client_secret)
     app.router.add_post("/v1/realtime/calls", create_call)
     app.router.add_post("/v1/realtime/calls/{call_id}/hangup", hangup_call)
+    app.router.add_post("/v1/live/sessions", create_live_session)
     app.router.add_get("/v1/search", weather.search_view)
     app.router.add_get("/v1/forecast", weather.forecast_view)
     app.router.add_get("/_emulator/knobs", get_knobs)
@@ -171,6 +175,33 @@ async def create_call(request: web.Request) -> web.Response:
     )
 
 
+async def create_live_session(request: web.Request) -> web.Response:
+    """POST /v1/live/sessions — GPT-Live: JSON {session, transport} in, 201 JSON with the answer out."""
+    _require_api_key(request)
+    if request.content_type != "application/json":
+        raise ApiError(
+            f"Unsupported content type '{request.content_type}'. Send a JSON body "
+            '{"session": {...}, "transport": {"type": "webrtc", "sdp": "<offer>"}}.',
+            code="unsupported_content_type",
+        )
+    session, offer = live_config.parse_create(await _json_body(request))
+    knobs = request.app[KNOBS]
+    live_config.check_model(session["model"], has_access=knobs.live_access)
+    if not offer.strip().startswith("v=0"):
+        raise ApiError("Invalid SDP offer.", code="invalid_offer", param="transport.sdp")
+    resource = live_config.resolve(session, session_id=new_id("live"), lifetime_s=knobs.session_limit)
+    call = request.app[CALLS].create(resource, session_class=LiveSession, call_id=resource["id"])
+    try:
+        answer = await call.answer(offer)
+    except ValueError as exc:
+        await call.close()
+        raise ApiError(f"Invalid SDP offer: {exc}", code="invalid_offer", param="transport.sdp") from None
+    logger.info("live session %s started", call.id)
+    return web.json_response(
+        {"session": {"id": call.id}, "transport": {"type": "webrtc", "sdp": answer}}, status=201
+    )
+
+
 async def _multipart_offer(request: web.Request) -> tuple[str, dict]:
     form = await request.post()
     offer = form.get("sdp")
@@ -229,7 +260,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def _open_connections(app: web.Application) -> dict:
-    """Every open WebRTC connection by id (`rtc_…` Realtime calls)."""
+    """Every open WebRTC connection by id (`rtc_…` Realtime calls, `live_…` GPT-Live sessions)."""
     return dict(app[CALLS].live)
 
 

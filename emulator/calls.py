@@ -36,8 +36,10 @@ class Call:
         knobs: Knobs,
         on_closed: Callable[["Call"], None],
         synthesize: Callable | None = None,
+        session_class: type = Session,
+        call_id: str | None = None,
     ) -> None:
-        self.id = new_hex_id("rtc")
+        self.id = call_id or new_hex_id("rtc")
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.speaker = Speaker()
         self._channel = None
@@ -46,7 +48,8 @@ class Call:
         self._closing = False
         self._reader: asyncio.Task | None = None
         extra = {"synthesize": synthesize} if synthesize else {}
-        self.session = Session(
+        # Session (Realtime) or LiveSession (GPT-Live): same constructor and methods.
+        self.session = session_class(
             config,
             emit=self._send,
             speaker=self.speaker,
@@ -139,7 +142,7 @@ class Calls:
         self.synthesize = synthesize
         self.live: dict[str, Call] = {}
 
-    def create(self, config: dict) -> Call:
+    def create(self, config: dict, *, session_class: type = Session, call_id: str | None = None) -> Call:
         """Create a call for a session config (not yet answered)."""
         call = Call(
             config,
@@ -147,6 +150,8 @@ class Calls:
             knobs=self.knobs,
             on_closed=lambda c: self.live.pop(c.id, None),
             synthesize=self.synthesize,
+            session_class=session_class,
+            call_id=call_id,
         )
         self.live[call.id] = call
         return call

@@ -14,6 +14,14 @@ class Knobs:
     transcription_fails: bool = False
     generation_pace: float = 0.8
     truncate_on_interrupt: bool = True
+    # GPT-Live sessions (the session limit above also sets their `expires_at`).
+    live_access: bool = True
+    live_usage_interval: float = 5.0
+    live_prepaid_seconds: float = 15.0
+    live_error_after: float = 0.0
+    live_connection_lost_after: float = 0.0
+    live_duplicate_transcripts: bool = False
+    live_timeline_reset: bool = False
 
     def update(self, changes: dict) -> None:
         """Apply `changes` (JSON values); raise ValueError for unknown names or bad values."""
@@ -25,6 +33,10 @@ class Knobs:
                 raise ValueError(f"Knob '{name}' must be a boolean.")
             if types[name] is float and (isinstance(value, bool) or not isinstance(value, int | float)):
                 raise ValueError(f"Knob '{name}' must be a number.")
+            if types[name] is float and value < 0:
+                raise ValueError(f"Knob '{name}' must not be negative.")
+            if name == "live_usage_interval" and value <= 0:
+                raise ValueError("Knob 'live_usage_interval' must be above 0.")
             if name == "transcription_timing" and value not in TRANSCRIPTION_TIMINGS:
                 raise ValueError(f"Knob 'transcription_timing' must be one of {TRANSCRIPTION_TIMINGS}.")
         for name, value in changes.items():

@@ -1,0 +1,1 @@
+"""GPT-Live emulation: `POST /v1/live/sessions` and its `oai-events` data channel."""

@@ -1,0 +1,480 @@
+"""State machine of one GPT-Live session: client commands and caller audio in, server events out.
+
+Plugs into `emulator.calls.Call` like the Realtime `Session` (same constructor and methods), so
+both upstreams share the WebRTC plumbing, the recogniser and the speaker track.
+"""
+
+import asyncio
+import copy
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+from .. import model, speech_out
+from ..errors import ApiError, invalid_value
+from ..ids import new_id
+from ..knobs import Knobs
+from ..speech_in import Listener, Recognizer
+from . import config
+from .backend import Backend, Turn
+
+logger = logging.getLogger(__name__)
+
+ACKNOWLEDGEMENT = "Let me check that for you."
+# Words per transcript fragment: user speech streams in small pieces, the voice in phrases.
+INPUT_FRAGMENT_WORDS = 3
+OUTPUT_FRAGMENT_WORDS = 6
+_STOP = re.compile(r"\b(stop|quiet|silence)\b", re.IGNORECASE)
+_UNSUPPORTED = {
+    "session.start": "session.start is only sent on a Live WebSocket; this WebRTC session already "
+    "started with POST /v1/live/sessions.",
+    "session.input_audio.append": "session.input_audio.append is not accepted on WebRTC: the "
+    "microphone track carries the audio.",
+    "session.output_audio.fixture.play": "Audio fixtures are not supported on the WebRTC data channel.",
+}
+
+
+class LiveSession:
+    """One live session; emits server events (dicts) through `emit`."""
+
+    def __init__(
+        self,
+        resource: dict,
+        *,
+        emit: Callable[[dict], None],
+        speaker: speech_out.Speaker,
+        recognizer: Recognizer,
+        knobs: Knobs,
+        synthesize: Callable[..., Awaitable[bytes]] = speech_out.synthesize,
+        on_close: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.resource = copy.deepcopy(resource)
+        self.knobs = knobs
+        self.speaker = speaker
+        self.recognizer = recognizer
+        self.synthesize = synthesize
+        self.backend = Backend(self._responses_config())
+        self.closed = False
+        self._send = emit
+        self._on_close = on_close
+        self._started = time.monotonic()
+        # The timeline is the session clock minus a shift; a timeline reset (knob) makes the next
+        # timed event start at 0 again.
+        self._shift_ms = 0
+        self._reset_pending = False
+        self._audio_origin_ms: int | None = None
+        self._listener = Listener()
+        self._utterance_start = 0
+        self._heard_until = 0
+        self._muted = False
+        self._ending = False
+        self._speech = asyncio.Lock()
+        self._playback: speech_out.Playback | None = None
+        self._pending_delegation: str | None = None
+        self._client_delegations: set[str] = set()
+        self._acknowledgements: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self._timers: list[asyncio.TimerHandle] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Send `info` (restricted channel) and `session.started`; arm the timers."""
+        channel = (self.resource.get("client") or {}).get("data_channel")
+        if channel and channel != {"allowed_client_events": "all", "allowed_server_events": "all"}:
+            self.emit(
+                "info",
+                code="data_channel_permissions",
+                message="The frontend data channel is configured with restricted event permissions.",
+            )
+        self.emit("session.started", session=self.resource)
+        loop = asyncio.get_running_loop()
+        self._timers.append(
+            loop.call_later(max(0.0, self.resource["expires_at"] - time.time()), self._end, "expired")
+        )
+        if self.knobs.live_error_after > 0:
+            self._timers.append(loop.call_later(self.knobs.live_error_after, self._server_error))
+        if self.knobs.live_connection_lost_after > 0:
+            self._timers.append(loop.call_later(self.knobs.live_connection_lost_after, self._lose_connection))
+        self._spawn(self._report_usage())
+
+    def close(self) -> None:
+        """Stop timers, tasks and audio; no events are sent afterwards."""
+        self.closed = True
+        for timer in self._timers:
+            timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        self.speaker.clear()
+
+    def _end(self, reason: str, client_event_id: str | None = None) -> None:
+        """Finish the session: stop talking, send `session.closed`, then hang up."""
+        if self._ending or self.closed:
+            return
+        self._ending = True
+        for task in list(self._tasks):
+            task.cancel()
+        self.speaker.clear()
+        self.emit(
+            "session.closed",
+            reason=reason,
+            session=self.resource,
+            usage=self.usage(),
+            **({"client_event_id": client_event_id} if client_event_id else {}),
+        )
+        self.closed = True
+        self._on_close()
+
+    def _lose_connection(self) -> None:
+        # The knob's network failure: the peer goes away without `session.closed`.
+        self.closed = True
+        self._on_close()
+
+    def _server_error(self) -> None:
+        self.emit(
+            "error",
+            error={
+                "type": "server_error",
+                "code": "server_error",
+                "message": "The server had an error while processing your request. Sorry about that!",
+            },
+        )
+
+    def usage(self) -> dict:
+        """Cumulative billable seconds: the prepaid initialisation counts until it is used up."""
+        elapsed = int(time.monotonic() - self._started)
+        seconds = max(int(self.knobs.live_prepaid_seconds), elapsed)
+        return {"seconds": seconds, "active_seconds": seconds, "paused_seconds": 0}
+
+    async def _report_usage(self) -> None:
+        while True:
+            await asyncio.sleep(max(0.05, self.knobs.live_usage_interval))
+            elapsed = time.monotonic() - self._started
+            ratio = round(min(0.9, 0.01 + elapsed / 3600), 4)
+            self.emit("session.usage.updated", usage=self.usage(), context_window={"usage_ratio": ratio})
+
+    # -- events out ------------------------------------------------------------------------
+
+    def emit(self, type: str, **fields: object) -> None:
+        """Send one server event with a fresh `event_id`, if the data channel may receive it."""
+        event = copy.deepcopy({"type": type, "event_id": new_id("event"), **fields})
+        self._deliver(event)
+
+    def _deliver(self, event: dict) -> None:
+        if not self.closed and self._allowed(event):
+            self._send(event)
+
+    def _allowed(self, event: dict) -> bool:
+        channel = (self.resource.get("client") or {}).get("data_channel") or {}
+        selectors = channel.get("allowed_server_events", "all")
+        if selectors == "all" or event["type"] == "info":
+            return True
+        for selector in selectors:
+            if selector["type"] != event["type"]:
+                continue
+            if event["type"] != "response.event" or selector.get("response_event") == event["event"]["type"]:
+                return True
+        return False
+
+    def now_ms(self) -> int:
+        """Milliseconds on the session timeline (restarts at 0 after a timeline reset)."""
+        return self._timeline(self._clock_ms())
+
+    def _timeline(self, clock_ms: int) -> int:
+        if self._reset_pending:
+            self._reset_pending = False
+            self._shift_ms = clock_ms
+        return max(0, clock_ms - self._shift_ms)
+
+    def _clock_ms(self) -> int:
+        # Never before the end of the speech last heard: audio fed faster than real time (tests)
+        # must not make the answer start before the question ended.
+        return max(self._heard_until, int((time.monotonic() - self._started) * 1000))
+
+    def _spawn(self, coroutine: Awaitable) -> asyncio.Task:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("live session task failed", exc_info=task.exception())
+
+    def _error(self, error: ApiError, client_event_id: str | None) -> None:
+        body = {"type": error.type, "code": error.code or "invalid_request_error", "message": error.message}
+        if error.param:
+            body["param"] = error.param
+        if client_event_id:
+            body["client_event_id"] = client_event_id
+        self.emit("error", error=body)
+
+    # -- client commands -------------------------------------------------------------------
+
+    def handle(self, message: str) -> None:
+        """Handle one data-channel message (a JSON client command)."""
+        if self.closed or self._ending:
+            return
+        try:
+            event = json.loads(message)
+        except ValueError as exc:
+            self._error(ApiError(f"Invalid JSON in client event: {exc}.", code="invalid_json"), None)
+            return
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            self._error(ApiError("The 'type' field is missing.", code="invalid_event"), None)
+            return
+        event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
+        try:
+            config.parse_command(event)
+            self._check_permission(event["type"])
+            if event["type"] in _UNSUPPORTED:
+                raise ApiError(_UNSUPPORTED[event["type"]], code="unsupported_event", param="type")
+            handler = getattr(self, "_on_" + event["type"].replace(".", "_"), None)
+            if handler is None:
+                raise ApiError(
+                    f"'{event['type']}' needs Decisions delegation or triggers, which the emulator "
+                    "does not implement.",
+                    code="unsupported_event",
+                    param="type",
+                )
+            handler(event, event_id)
+        except ApiError as error:
+            self._error(error, event_id)
+
+    def _check_permission(self, type: str) -> None:
+        channel = (self.resource.get("client") or {}).get("data_channel") or {}
+        allowed = channel.get("allowed_client_events", "all")
+        if allowed != "all" and type not in allowed:
+            raise ApiError(
+                f"The frontend data channel is not allowed to send '{type}'.",
+                code="client_event_not_allowed",
+                param="type",
+            )
+
+    def _on_session_update(self, event: dict, event_id: str | None) -> None:
+        self.resource = config.apply_update(self.resource, event["session"])
+        self.backend.config = self._responses_config()
+        self.emit("session.updated", session=self.resource, **_ack(event_id))
+
+    def _on_session_close(self, event: dict, event_id: str | None) -> None:
+        self._end("close_requested", event_id)
+
+    def _on_session_input_audio_mute(self, event: dict, event_id: str | None) -> None:
+        self._muted = True
+        self.emit("session.input_audio.muted", **_ack(event_id))
+
+    def _on_session_input_audio_unmute(self, event: dict, event_id: str | None) -> None:
+        self._muted = False
+        self.emit("session.input_audio.unmuted", **_ack(event_id))
+
+    def _on_session_instructions_append(self, event: dict, event_id: str | None) -> None:
+        self._append(event, event_id, "instructions")
+        if _STOP.search(event["content"]):
+            self._stop_talking()
+
+    def _on_session_thinking_append(self, event: dict, event_id: str | None) -> None:
+        self._append(event, event_id, "thinking")
+
+    def _on_session_commentary_append(self, event: dict, event_id: str | None) -> None:
+        self._append(event, event_id, "commentary")
+        self._spawn(self._say(event["content"]))
+
+    def _append(self, event: dict, event_id: str | None, kind: str) -> None:
+        delegation_id = event["delegation_id"]
+        if delegation_id is not None and delegation_id not in self._client_delegations:
+            raise invalid_value(
+                "delegation_id",
+                f"Unknown client delegation '{delegation_id}'. Use null, or the id of a client "
+                "delegation from session.delegation.created.",
+            )
+        for task in self._acknowledgements:
+            task.cancel()  # appended context replaces any pending spoken acknowledgement
+        now = self.now_ms()
+        self.emit(f"session.{kind}.appended", start_ms=now, end_ms=now, **_ack(event_id))
+
+    def _on_response_item_create(self, event: dict, event_id: str | None) -> None:
+        self._require_responses()
+        self.backend.add_item(event["item"])
+
+    def _on_response_create(self, event: dict, event_id: str | None) -> None:
+        self._require_responses()
+        delegation_id = self._pending_delegation if self.backend.pending else None
+        turn = self.backend.respond(delegation_id)
+        self._pending_delegation = delegation_id if turn.calls else None
+        self._spawn(self._backend_turn(turn, delegation_id, event_id))
+
+    def _require_responses(self) -> None:
+        if self.resource["delegation"]["type"] != "responses":
+            raise ApiError(
+                "response.item.create and response.create need Responses delegation "
+                "(session.delegation.type 'responses').",
+                code="responses_delegation_required",
+                param="type",
+            )
+
+    # -- caller audio ----------------------------------------------------------------------
+
+    def feed_audio(self, pcm: bytes) -> None:
+        """Take 16 kHz mono s16 caller audio; a muted microphone reaches the model as silence."""
+        if self.closed:
+            return
+        if self._audio_origin_ms is None:
+            self._audio_origin_ms = self._clock_ms()
+        for kind, ms, speech in self._listener.feed(bytes(len(pcm)) if self._muted else pcm):
+            if kind == "start":
+                self._utterance_start = ms
+                # Full duplex: the model stops talking when the user starts.
+                self._stop_talking()
+            else:
+                start, end = self._audio_ms(self._utterance_start), self._audio_ms(ms)
+                self._spawn(self._hear(speech, start, end))
+
+    def _audio_ms(self, stream_ms: int) -> int:
+        """Session clock time of a position in the microphone stream."""
+        return self._audio_origin_ms + stream_ms
+
+    async def _hear(self, pcm: bytes, start_ms: int, end_ms: int) -> None:
+        text = await self.recognizer.transcribe(pcm)
+        if not text:
+            return
+        end_ms = max(end_ms, start_ms + 1)
+        self._heard_until = max(self._heard_until, end_ms)
+        start = self._timeline(start_ms)
+        self._fragments("session.input_transcript.delta", text, start, start + end_ms - start_ms)
+        await self._react(text)
+
+    async def _react(self, text: str) -> None:
+        delegation = self.resource["delegation"]
+        places = model.places_in(text)
+        if places and delegation["type"] == "responses":
+            self.backend.add_user_text(text)
+            await self._delegate(self.backend.respond, delegation)
+        elif places and delegation["type"] == "client":
+            await self._delegate(None, delegation)
+        else:
+            reply = model.plan([_user_item(text)], [], "none").text
+            await self._say(reply)
+
+    async def _delegate(self, respond: Callable[[str], Turn] | None, delegation: dict) -> None:
+        delegation_id = new_id("item")
+        turn = respond(delegation_id) if respond else None
+        target = {"target": "responses", "response_id": turn.response_id} if turn else {"target": "client"}
+        if turn is None:
+            self._client_delegations.add(delegation_id)
+        self.emit(
+            "session.delegation.created",
+            offset_ms=self.now_ms(),
+            delegation={"id": delegation_id, "type": "delegation", **target},
+        )
+        acknowledged = asyncio.Event()
+        task = self._spawn(self._acknowledge(delegation["acknowledgement_delay_ms"], acknowledged))
+        self._acknowledgements.add(task)
+        task.add_done_callback(lambda t: (self._acknowledgements.discard(t), acknowledged.set()))
+        await acknowledged.wait()
+        if turn is not None:
+            self._pending_delegation = delegation_id if turn.calls else None
+            await self._backend_turn(turn, delegation_id, None)
+
+    async def _acknowledge(self, delay_ms: int, spoken: asyncio.Event) -> None:
+        await asyncio.sleep(delay_ms / 1000)
+        await self._say(ACKNOWLEDGEMENT, started=spoken)
+
+    async def _backend_turn(self, turn: Turn, delegation_id: str | None, event_id: str | None) -> None:
+        for nested in turn.events:
+            self.emit("response.event", delegation_id=delegation_id, event=nested, **_ack(event_id))
+        if turn.spoken:
+            await self._say(turn.spoken)
+
+    # -- speech out ------------------------------------------------------------------------
+
+    async def _say(self, text: str, started: asyncio.Event | None = None) -> None:
+        """Speak `text` after anything already being said, with matching transcript fragments."""
+        try:
+            async with self._speech:
+                voice = self.resource["audio"]["output"]["voice"]
+                pcm = await self.synthesize(text, voice=voice if isinstance(voice, str) else "marin")
+                playback = self._playback = self.speaker.play(pcm)
+                start = self.now_ms()
+                pieces = _pieces(text, OUTPUT_FRAGMENT_WORDS)
+                duration = max(1, playback.duration_ms)
+                offset = 0
+                for index, piece in enumerate(pieces):
+                    share = (
+                        duration * len(piece) // len(text) if index < len(pieces) - 1 else duration - offset
+                    )
+                    self._fragments(
+                        "session.output_transcript.delta",
+                        piece,
+                        start + offset,
+                        start + offset + share,
+                        split=False,
+                    )
+                    if started:
+                        started.set()
+                    offset += share
+                    if index < len(pieces) - 1 and await _stopped(playback, share / 1000):
+                        return
+                await playback.done
+                if self.knobs.live_timeline_reset:
+                    self._reset_pending = True
+        finally:
+            if started:
+                started.set()
+
+    def _stop_talking(self) -> None:
+        if self._playback is not None and not self._playback.done.done():
+            self.speaker.clear()
+
+    def _fragments(self, type: str, text: str, start_ms: int, end_ms: int, *, split: bool = True) -> None:
+        """Emit `text` as transcript fragments spread over [start_ms, end_ms) on the timeline."""
+        pieces = _pieces(text, INPUT_FRAGMENT_WORDS) if split else [text]
+        span = end_ms - start_ms
+        position = start_ms
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            end = end_ms if last else start_ms + span * sum(map(len, pieces[: index + 1])) // len(text)
+            event = {
+                "type": type,
+                "event_id": new_id("event"),
+                "delta": piece,
+                "start_ms": position,
+                "end_ms": max(end, position),
+            }
+            self._deliver(event)
+            if self.knobs.live_duplicate_transcripts:
+                self._deliver(dict(event))  # redelivery: same event_id
+            position = max(end, position)
+
+    def _responses_config(self) -> dict:
+        delegation = self.resource["delegation"]
+        return delegation.get("responses") or {"model": "none"}
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    """Cut text into even fragments of at most `size` words; later fragments keep their space."""
+    words = text.split(" ")
+    count = math.ceil(len(words) / size)
+    bounds = [round(i * len(words) / count) for i in range(count + 1)]
+    pieces = [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [piece if index == 0 else f" {piece}" for index, piece in enumerate(pieces)]
+
+
+async def _stopped(playback: speech_out.Playback, seconds: float) -> bool:
+    """Wait `seconds` of playback; return True if the audio was cleared meanwhile."""
+    try:
+        played = await asyncio.wait_for(asyncio.shield(playback.done), timeout=seconds)
+    except TimeoutError:
+        return False
+    return played is False
+
+
+def _ack(event_id: str | None) -> dict:
+    return {"client_event_id": event_id} if event_id else {}
+
+
+def _user_item(text: str) -> dict:
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
