@@ -57,9 +57,11 @@ test-fast: install test-js
 test-js:
 	node --test tests/js/
 
+# ruff, then the import contracts of pyproject.toml (layering, no cycles).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 fmt: install
 	$(BIN)/ruff check --fix .
@@ -78,4 +80,4 @@ asr-check: install system-deps
 	nice -n 10 $(BIN)/python scripts/asr_check.py $(if $(WEBRTC),--webrtc)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .cache tests/sdk/node_modules
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .import_linter_cache .cache tests/sdk/node_modules
