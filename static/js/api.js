@@ -91,16 +91,27 @@ export function createApi(config, { fetchImpl = (...args) => globalThis.fetch(..
 
   const conversationUrl = (id) => `${config.conversationsUrl}${id}/`;
   const turnsUrl = (id) => `${conversationUrl(id)}turns/`;
+  const usageUrl = (id) => `${conversationUrl(id)}usage/`;
+  const unexpectedAnswer = () =>
+    new ApiError("The server gave an unexpected answer. Reload the page and try again.", { status: 502 });
 
   return {
     request,
     turnsUrl,
 
+    usageUrl,
+
+    // Realtime: the server mints an ephemeral key; the browser then calls the upstream itself.
     async startSession(conversation, { signal } = {}) {
       const data = await request("POST", config.sessionUrl, { json: conversation ? { conversation } : {}, signal });
-      if (!data?.client_secret || !data?.calls_url) {
-        throw new ApiError("The server gave an unexpected answer. Reload the page and try again.", { status: 502 });
-      }
+      if (!data?.client_secret || !data?.calls_url) throw unexpectedAnswer();
+      return data;
+    },
+
+    // GPT-Live: the server relays the SDP offer upstream (no keys reach the browser).
+    async startLiveSession(conversation, sdp, { signal } = {}) {
+      const data = await request("POST", config.sessionUrl, { json: { sdp, conversation: conversation || null }, signal });
+      if (typeof data?.sdp !== "string" || !data.sdp || !data.conversation) throw unexpectedAnswer();
       return data;
     },
 
@@ -116,24 +127,32 @@ export function createApi(config, { fetchImpl = (...args) => globalThis.fetch(..
     // Hands the unsent turns to keepalive requests that outlive the page (pagehide).
     sendWithKeepalive(entries) {
       const groups = new Map();
-      for (const { group, payload } of entries) {
+      const singles = [];
+      for (const { group, payload, single } of entries) {
+        if (single) {
+          singles.push([group, payload]);
+          continue;
+        }
         if (!groups.has(group)) groups.set(group, []);
         groups.get(group).push(payload);
       }
       let budget = KEEPALIVE_BUDGET;
+      const sendOne = (url, json) => {
+        const size = byteLength(JSON.stringify(json));
+        if (size > budget) return false; // beyond what may outlive the page
+        budget -= size;
+        request("POST", url, { json, keepalive: true }).catch(() => {});
+        return true;
+      };
       for (const [url, payloads] of groups) {
-        for (const chunk of chunkBySize(payloads, budget)) {
-          const size = byteLength(JSON.stringify(chunk));
-          if (size > budget) return; // beyond what may outlive the page
-          budget -= size;
-          request("POST", url, { json: chunk, keepalive: true }).catch(() => {});
-        }
+        for (const chunk of chunkBySize(payloads, budget)) if (!sendOne(url, chunk)) return;
       }
+      for (const [url, payload] of singles) if (!sendOne(url, payload)) return;
     },
   };
 }
 
-// The turn-post queue wired to the API and to the browser's online/offline events.
+// The turn (and session usage) post queue wired to the API and to the browser's online/offline events.
 export function createTurnQueue(api, { onGiveUp, target = globalThis }) {
   const queue = createRetryQueue({
     send: (url, payload) => api.request("POST", url, { json: payload }),
@@ -145,6 +164,10 @@ export function createTurnQueue(api, { onGiveUp, target = globalThis }) {
   return {
     post(conversation, turn) {
       queue.enqueue(turn.item_id, api.turnsUrl(conversation), turn);
+    },
+    // A session's time is a cumulative snapshot: a newer one replaces one still waiting.
+    postUsage(conversation, usage) {
+      queue.enqueue(`session-${usage.session}`, api.usageUrl(conversation), usage, { batch: false });
     },
     flush: () => queue.flush(),
     flushWithKeepalive() {

@@ -8,6 +8,13 @@ export const CONNECT_TIMEOUT =
   "The voice service did not answer in time. Press Start to try again.";
 export const SESSION_LIMIT =
   "This session reached its time limit. Press Start to continue in a new session.";
+export const RECONNECTING = "Connection lost — reconnecting…";
+export const RECONNECTED = "Reconnected. The conversation continues.";
+export const RECONNECT_FAILED =
+  "The connection could not be restored. Your conversation is saved; press Retry to continue it.";
+export const SESSION_ENDING_SOON =
+  "This voice session ends in 5 minutes. The conversation will continue in a new session by itself.";
+export const SESSION_ROLLOVER = "Continuing the conversation in a new session…";
 export const SERVER_UNREACHABLE =
   "Could not reach the server. Check your connection and try again.";
 
@@ -77,4 +84,42 @@ export function realtimeErrorMessage(error = {}) {
 
 export function isFatalRealtimeError(error = {}) {
   return error.code === "session_expired" || error.code === "invalid_api_key" || error.code === "insufficient_quota";
+}
+
+// session.closed.reason of GPT-Live, for every reason the user did not choose.
+export function liveCloseMessage(reason) {
+  switch (reason) {
+    case "expired":
+      return "The voice session reached its maximum length.";
+    case "content":
+      return "The voice service ended the session because of its content policy. Press Start to begin again.";
+    case "remote_hangup":
+      return "The voice service ended the session.";
+    case "connection_lost":
+      return "The voice service lost the connection.";
+    case "close_requested":
+      return "The voice session was closed.";
+    default:
+      return "The voice session ended unexpectedly.";
+  }
+}
+
+// An `error` event from GPT-Live ({type, code, message, param, client_event_id}).
+export function liveErrorMessage(error = {}) {
+  switch (error.code) {
+    case "rate_limit_exceeded":
+      return "The voice service is rate-limiting this app. Wait a moment, then try again.";
+    case "insufficient_quota":
+      return "The voice service account is out of credit. Ask the administrator to top it up.";
+    case "invalid_audio":
+      return "The voice service could not use the microphone audio. Check your microphone.";
+    case "session_storage_failed":
+      return "The voice service could not store its recording of this session; your transcript is saved here.";
+    case "server_error":
+      return "The voice service had a problem. Try again, or press Stop and Start.";
+    default:
+      return error.message
+        ? `The voice service reported a problem: ${error.message}`
+        : "The voice service reported a problem. Try again, or press Stop and Start.";
+  }
 }

@@ -2,7 +2,8 @@
 // docs/realtime-api.md, "Events the page relies on") and a few local events ("local.*") in,
 // transcript state and effects out.
 // Effects: {type: "send", event} | {type: "postTurn", turn} | {type: "runTools", calls}
-//        | {type: "error", message, fatal} | {type: "notice", message}. Pure: no DOM, no I/O.
+//        | {type: "error", message, fatal, code} | {type: "notice", message}. Pure: no DOM, no I/O.
+// live-reducer.js has the same contract for GPT-Live.
 import { isFatalRealtimeError, realtimeErrorMessage } from "./messages.js";
 import {
   argumentsDone,
@@ -31,6 +32,12 @@ import {
 } from "./realtime-state.js";
 
 export { initialState, selectActivity, selectTranscript } from "./realtime-state.js";
+
+// The Realtime API has no timers of ours, no goodbye handshake, and its cap is the page's
+// configured limit (the client secret's expires_at is the key's, not the session's).
+export const selectWakeAt = () => null;
+export const selectClosing = () => false;
+export const selectExpiresAt = () => null;
 
 const TRANSCRIPTION_OFF =
   "Speech-to-text is off for this session, so your spoken words will not appear in the transcript.";
@@ -113,7 +120,7 @@ function errorEvent(state, event, now, fx) {
   }
   if (String(error.event_id || "").startsWith(TRUNCATE_EVENT_PREFIX)) return state;
   const message = realtimeErrorMessage(error);
-  if (message) fx.push({ type: "error", message, fatal: isFatalRealtimeError(error) });
+  if (message) fx.push({ type: "error", message, fatal: isFatalRealtimeError(error), code: error.code ?? null });
   return state;
 }
 

@@ -1,5 +1,7 @@
 // The reducer's state and the small immutable helpers its handlers share. Pure.
-import { conversationOrder, isStored, toTurn } from "./transcript.js";
+import { put } from "./turn-state.js";
+
+export { announce, post, put, selectTranscript, send } from "./turn-state.js";
 
 export function initialState({ session = 1 } = {}) {
   return {
@@ -18,10 +20,6 @@ export function initialState({ session = 1 } = {}) {
     rateLimits: null,
     ended: false,
   };
-}
-
-export function put(state, id, patch) {
-  return { ...state, items: { ...state.items, [id]: { ...state.items[id], ...patch } } };
 }
 
 export function newResponse(id, now) {
@@ -53,30 +51,6 @@ export function addToResponse(state, responseId, itemId) {
   return putResponse(state, responseId, { items: [...response.items, itemId] });
 }
 
-// Registers an item the first time any event mentions it; that moment fixes its position.
-// `prev` is undefined when the event does not say (response.output_item.added).
-export function announce(state, id, prev, fields, now) {
-  const existing = state.items[id];
-  if (existing) {
-    const patch = { ...fields };
-    if (prev !== undefined && existing.prev === undefined) patch.prev = prev;
-    return put(state, id, patch);
-  }
-  const item = {
-    id,
-    prev,
-    position: state.nextPosition,
-    role: "other",
-    text: "",
-    generated: "",
-    status: "pending",
-    startedAt: now,
-    endedAt: null,
-    ...fields,
-  };
-  return { ...state, nextPosition: state.nextPosition + 1, items: { ...state.items, [id]: item } };
-}
-
 // What kind of item a Realtime item object is, without its (possibly empty) content.
 export function identity(item) {
   if (item.type === "function_call") {
@@ -96,40 +70,8 @@ export function contentText(item) {
     .join(" ");
 }
 
-// Queues a postTurn effect unless the same payload was already posted.
-export function post(state, fx, id) {
-  const item = state.items[id];
-  if (!item || !isStored(item)) return state;
-  const turn = toTurn(item, { items: state.items, session: state.session });
-  const signature = JSON.stringify(turn);
-  if (signature === item.postedSignature) return state;
-  fx.push({ type: "postTurn", turn });
-  return put(state, id, { postedSignature: signature });
-}
-
+// send(state, fx, event, "truncate") ids start with this: errors to them are benign.
 export const TRUNCATE_EVENT_PREFIX = "voiceapp_truncate_";
-
-// Queues a client event for the data channel, with an event_id the server echoes on errors.
-export function send(state, fx, event, kind = "event") {
-  const eventSeq = state.eventSeq + 1;
-  const prefix = kind === "truncate" ? TRUNCATE_EVENT_PREFIX : `voiceapp_${kind}_`;
-  fx.push({ type: "send", event: { event_id: `${prefix}${eventSeq}`, ...event } });
-  return { ...state, eventSeq };
-}
-
-export function selectTranscript(state) {
-  return conversationOrder(state.items)
-    .filter(isStored)
-    .map(({ id, role, text, status, name, arguments: args, output }) => ({
-      id,
-      role,
-      text,
-      status,
-      name,
-      arguments: args,
-      output,
-    }));
-}
 
 // One word for the status pill.
 export function selectActivity(state) {

@@ -1,31 +1,11 @@
-// The WebRTC side of the Realtime API: peer connection, the "oai-events" data channel and
-// the SDP exchange with calls_url (docs/realtime-api.md, "Calls"). The pure event reducer lives in
-// realtime-reducer.js; between them they are the only modules that know event names.
-import { CONNECT_TIMEOUT, CONNECTION_FAILED, CONNECTION_LOST, callsMessage } from "./messages.js";
+// The WebRTC side of the Realtime API: mint a key through our server, then the SDP exchange
+// with calls_url (docs/realtime-api.md, "Calls"). The pure event reducer lives in realtime-reducer.js;
+// between them they are the only modules that know Realtime event names.
+import { CONNECT_TIMEOUT, CONNECTION_FAILED, callsMessage } from "./messages.js";
+import { ConnectionError, cancelled, createPeer, withTimeout } from "./webrtc.js";
 
 const SDP_TIMEOUT_MS = 15_000;
 const OPEN_TIMEOUT_MS = 15_000;
-// "disconnected" often heals by itself (Wi-Fi hiccup); give it a moment before giving up.
-const DISCONNECTED_GRACE_MS = 5_000;
-
-export class ConnectionError extends Error {
-  constructor(message, { status = 0 } = {}) {
-    super(message);
-    this.name = "ConnectionError";
-    this.status = status;
-  }
-}
-
-function withTimeout(promise, ms, message, onTimeout = () => {}) {
-  let timer;
-  const timeout = new Promise((resolve, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(new ConnectionError(message));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 // POST the offer to calls_url; the answer body is SDP, errors are a JSON envelope.
 async function exchangeSdp({ callsUrl, clientSecret, offerSdp, signal }) {
@@ -47,88 +27,38 @@ async function exchangeSdp({ callsUrl, clientSecret, offerSdp, signal }) {
 }
 
 /**
- * Opens a call. Resolves once the data channel is open with {send, close}.
- * onEvent(event) gets each server event; onAudio(stream) the model's audio;
- * onLost(message) a connection that failed or dropped after it was up.
+ * Starts a session for `conversation` (null: a new one) and opens the call. onSession(grant)
+ * gets the server's answer as soon as it is known ({conversation, session, …}). Resolves once
+ * the data channel is open with {send, close}; onLost(cause) reports a call that dropped later.
  */
-export async function connect({ clientSecret, callsUrl, microphone, onEvent, onAudio, onLost, signal }) {
-  const pc = new RTCPeerConnection();
-  const channel = pc.createDataChannel("oai-events");
-  let closed = false;
-  let graceTimer = null;
-
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    clearTimeout(graceTimer);
-    channel.close();
-    pc.close();
-  };
-  const lose = (message) => {
-    if (closed) return;
-    close();
-    onLost(message);
-  };
-
-  pc.ontrack = (event) => onAudio(event.streams[0] || new MediaStream([event.track]));
-  for (const track of microphone.getAudioTracks()) pc.addTrack(track, microphone);
-  channel.onmessage = (message) => {
-    let event;
-    try {
-      event = JSON.parse(message.data);
-    } catch {
-      return; // not ours to crash on; every event is one JSON object
-    }
-    onEvent(event);
-  };
-  pc.onconnectionstatechange = () => {
-    const state = pc.connectionState;
-    if (state === "failed") lose(CONNECTION_LOST);
-    else if (state === "disconnected") graceTimer = setTimeout(() => lose(CONNECTION_LOST), DISCONNECTED_GRACE_MS);
-    else if (state === "connected") clearTimeout(graceTimer);
-  };
-  pc.oniceconnectionstatechange = () => {
-    if (pc.iceConnectionState === "failed") lose(CONNECTION_LOST);
-  };
-
+export async function open({ api, conversation, microphone, onSession, onEvent, onAudio, onLost, signal }) {
+  const grant = await api.startSession(conversation, { signal });
+  onSession(grant);
+  const peer = createPeer({ microphone, onEvent, onAudio, onLost });
   const abort = new AbortController();
-  const onAbort = () => abort.abort();
+  const onAbort = () => {
+    abort.abort();
+    peer.close();
+  };
   signal?.addEventListener("abort", onAbort);
   try {
-    const opened = new Promise((resolve, reject) => {
-      channel.onopen = resolve;
-      channel.onclose = () => (closed ? reject(new DOMException("closed", "AbortError")) : reject(new ConnectionError(CONNECTION_FAILED)));
-    });
-    opened.catch(() => {}); // observed below; avoid an unhandled rejection if the SDP step fails first
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
+    const offer = await peer.pc.createOffer();
+    await peer.pc.setLocalDescription(offer);
     const answer = await withTimeout(
-      exchangeSdp({ callsUrl, clientSecret, offerSdp: offer.sdp, signal: abort.signal }),
+      peer.setup(exchangeSdp({ callsUrl: grant.calls_url, clientSecret: grant.client_secret, offerSdp: offer.sdp, signal: abort.signal })),
       SDP_TIMEOUT_MS,
       CONNECT_TIMEOUT,
       () => abort.abort(),
     );
-    if (signal?.aborted) throw new DOMException("cancelled", "AbortError");
-    await pc.setRemoteDescription({ type: "answer", sdp: answer });
-    const aborted = new Promise((resolve, reject) => {
-      abort.signal.addEventListener("abort", () => reject(new DOMException("cancelled", "AbortError")));
-    });
-    await withTimeout(Promise.race([opened, aborted]), OPEN_TIMEOUT_MS, CONNECT_TIMEOUT);
+    if (signal?.aborted) throw cancelled();
+    await peer.pc.setRemoteDescription({ type: "answer", sdp: answer });
+    await withTimeout(peer.setup(peer.opened), OPEN_TIMEOUT_MS, CONNECT_TIMEOUT);
   } catch (error) {
-    close();
+    peer.close();
     throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
-
-  channel.onclose = () => lose(CONNECTION_LOST);
-  return {
-    // Returns false when the channel is gone (the caller is already tearing down).
-    send(event) {
-      if (closed || channel.readyState !== "open") return false;
-      channel.send(JSON.stringify(event));
-      return true;
-    },
-    close,
-  };
+  peer.arm();
+  return { send: peer.send, close: peer.close };
 }

@@ -22,7 +22,7 @@ export function createRetryQueue({
   maxAttempts = 8,
   maxBatch = 20,
 }) {
-  const entries = []; // {key, group, payload, solo}
+  const entries = []; // {key, group, payload, solo (send alone), single (never in a list)}
   let online = true;
   let inFlight = null; // the entries being sent
   let timer = null;
@@ -97,10 +97,11 @@ export function createRetryQueue({
 
   return {
     // A newer payload for a key that is still waiting replaces it in place (same position).
-    enqueue(key, group, payload) {
+    // batch: false for endpoints that take one object, never a list.
+    enqueue(key, group, payload, { batch = true } = {}) {
       const waiting = entries.find((entry) => entry.key === key && entry.group === group && !inFlight?.includes(entry));
       if (waiting) waiting.payload = payload;
-      else entries.push({ key, group, payload, solo: false });
+      else entries.push({ key, group, payload, solo: !batch, single: !batch });
       pump();
     },
     setOnline(value) {

@@ -1,5 +1,7 @@
-// Entry module of the talk page: wires the microphone, the Realtime call, the reducer,
-// tools, the turn-post queue and the UI together. Configuration comes from json_script.
+// Entry module of the talk page: wires the microphone, the voice session (Realtime or GPT-Live,
+// picked from the page config), its reducer, tools, the post queue and the UI together. A call
+// is one or more sessions of one conversation: a session that drops or reaches its cap is
+// replaced by a fresh one for the same conversation (reconnect.js decides when).
 import { ApiError, createApi, createTurnQueue } from "./api.js";
 import {
   MicrophoneError,
@@ -10,15 +12,19 @@ import {
   startLevelMeter,
   stopStream,
 } from "./audio.js";
-import { SESSION_LIMIT } from "./messages.js";
-import { ConnectionError, connect } from "./realtime.js";
-import { initialState, reduce, selectActivity, selectTranscript } from "./realtime-reducer.js";
+import { RECONNECTED, RECONNECTING, RECONNECT_FAILED, SESSION_ENDING_SOON, SESSION_ROLLOVER } from "./messages.js";
+import { canRetryStart, capStage, reconnectDelay, shouldReconnect } from "./reconnect.js";
 import { createTools, describeCall, runToolCalls } from "./tools.js";
 import { createUi } from "./ui.js";
+import { pickUpstream } from "./upstreams.js";
+import { ConnectionError } from "./webrtc.js";
 
 const FLUSH_TIMEOUT_MS = 5_000;
+const CLOSE_TIMEOUT_MS = 5_000; // how long Stop waits for the upstream's goodbye (final usage)
+const NOTICE_MS = 6_000;
 
 const config = JSON.parse(document.getElementById("talk-config").textContent);
+const upstream = pickUpstream(config.upstream);
 const ui = createUi(document);
 const api = createApi(config);
 const turns = createTurnQueue(api, {
@@ -36,55 +42,88 @@ function describeError(error) {
   return "Something went wrong while starting the call. Reload the page and try again.";
 }
 
-function render(current) {
-  const { state } = current;
-  if (current.renderedItems !== state.items) {
-    current.renderedItems = state.items;
-    ui.renderTranscript(selectTranscript(state), describeCall);
+const sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+async function waitUntil(condition, ms) {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+function showNoticeFor(message, ms = NOTICE_MS) {
+  ui.showNotice(message);
+  setTimeout(() => ui.clearNotice(message), ms);
+}
+
+// --- one session ----------------------------------------------------------------------------
+
+function render(session) {
+  const { state } = session;
+  if (session.renderedItems !== state.items) {
+    session.renderedItems = state.items;
+    ui.renderTranscript(upstream.selectTranscript(state), describeCall);
   }
-  const activity = selectActivity(state);
-  ui.setStatus(current.muted && activity === "listening" ? "muted" : activity);
+  const activity = upstream.selectActivity(state);
+  ui.setStatus(session.call.muted && activity === "listening" ? "muted" : activity);
   ui.setRateLimits(state.rateLimits);
 }
 
-function runEffect(current, effect) {
+function runEffect(session, effect) {
   switch (effect.type) {
     case "send":
-      current.connection?.send(effect.event);
+      session.connection?.send(effect.event);
       break;
     case "postTurn":
-      turns.post(current.conversation, effect.turn);
+      turns.post(session.conversation, effect.turn);
+      break;
+    case "postUsage":
+      turns.postUsage(session.conversation, effect.usage);
       break;
     case "runTools":
-      runToolCalls(tools, effect.calls).then((results) => dispatch(current, { type: "local.tool_results", results }));
+      runToolCalls(tools, effect.calls).then((results) => dispatch(session, { type: "local.tool_results", results }));
       break;
     case "notice":
       ui.showNotice(effect.message);
       break;
     case "error":
-      ui.showError(effect.message);
-      if (effect.fatal) queueMicrotask(() => teardown(current, { status: "error" }));
+      if (effect.fatal) queueMicrotask(() => sessionEnded(session, { kind: "error", code: effect.code, message: effect.message }));
+      else ui.showError(effect.message);
+      break;
+    case "ended":
+      queueMicrotask(() => sessionEnded(session, { kind: "closed", reason: effect.reason, message: effect.message }));
       break;
   }
 }
 
-function dispatch(current, event) {
-  if (current.closed || !current.state) return;
-  const { state, effects } = reduce(current.state, event, Date.now());
-  current.state = state;
-  for (const effect of effects) runEffect(current, effect);
-  render(current);
+function dispatch(session, event) {
+  if (session.closed || !session.state) return;
+  const { state, effects } = upstream.reduce(session.state, event, Date.now());
+  session.state = state;
+  for (const effect of effects) runEffect(session, effect);
+  render(session);
+  scheduleWake(session);
 }
 
-function tick(current) {
-  const elapsed = (Date.now() - current.startedAt) / 1000;
-  ui.setTimer(elapsed, config.sessionLimitSeconds);
-  if (config.sessionLimitSeconds && elapsed >= config.sessionLimitSeconds) fail(current, SESSION_LIMIT);
+// Transcript grouping (GPT-Live) needs a tick when a pause has lasted long enough.
+function scheduleWake(session) {
+  const at = upstream.selectWakeAt(session.state, Date.now());
+  if (at === session.wakeAt) return;
+  clearTimeout(session.wakeTimer);
+  session.wakeAt = at;
+  if (at == null) return;
+  session.wakeTimer = setTimeout(() => {
+    session.wakeAt = null;
+    dispatch(session, { type: "local.tick" });
+  }, Math.max(0, at - Date.now()));
 }
 
-function fail(current, message) {
-  ui.showError(message);
-  teardown(current, { status: "error" });
+function sessionLimit(session) {
+  const expiresAt = session.state && upstream.selectExpiresAt(session.state);
+  if (expiresAt && session.startedAt) return Math.max(0, Math.round((expiresAt - session.startedAt) / 1000));
+  return config.sessionLimitSeconds || 0;
 }
 
 // Reload continues this conversation; the history page lists it either way.
@@ -94,8 +133,133 @@ function rememberConversation(id) {
   window.history.replaceState(null, "", url);
 }
 
+// Starts a session of the current conversation (a new one when there is none yet).
+async function openSession(current) {
+  const session = { call: current, state: null, connection: null, closed: false, conversation };
+  current.session = session;
+  const connection = await upstream.open({
+    api,
+    conversation,
+    microphone: current.microphone,
+    signal: current.abort.signal,
+    onSession(grant) {
+      conversation = session.conversation = current.conversation = grant.conversation;
+      rememberConversation(conversation);
+      session.state = upstream.initialState({ session: grant.session, sessionId: grant.session_id });
+      ui.settleTranscript();
+    },
+    onEvent: (event) => dispatch(session, event),
+    onAudio: (stream) => attachRemoteAudio(ui.remoteAudio, stream),
+    onLost: (cause) => sessionEnded(session, { kind: "lost", cause }),
+  });
+  if (current.closed || session.closed) {
+    connection.close();
+    return;
+  }
+  session.connection = connection;
+  session.startedAt = Date.now();
+  if (current.muted) dispatch(session, { type: "local.mute", muted: true });
+}
+
+// Ends one session: with `graceful`, asks the upstream to close and waits (bounded) for its
+// final word; then posts whatever is left and closes the connection.
+async function closeSession(session, { graceful = false } = {}) {
+  if (session.closed || session.stopping) return;
+  session.stopping = true;
+  if (graceful && session.state && session.connection) {
+    dispatch(session, { type: "local.stop" });
+    await waitUntil(() => session.closed || !upstream.selectClosing(session.state), CLOSE_TIMEOUT_MS);
+  }
+  if (session.closed) return;
+  if (session.state) {
+    const { state, effects } = upstream.reduce(session.state, { type: "local.flush" }, Date.now());
+    session.state = state;
+    for (const effect of effects) if (effect.type === "postTurn" || effect.type === "postUsage") runEffect(session, effect);
+    ui.renderTranscript(upstream.selectTranscript(state), describeCall);
+  }
+  session.closed = true;
+  clearTimeout(session.wakeTimer);
+  session.connection?.close();
+}
+
+// --- the call: sessions, reconnects, the cap ------------------------------------------------
+
+function connected(current) {
+  current.ticker ??= setInterval(() => tick(current), 1000);
+  current.stopMeter ??= startLevelMeter(current.microphone, (level) => ui.setLevel(current.muted ? 0 : level));
+  ui.setConnection("connected");
+  ui.setTimer(0, sessionLimit(current.session));
+  render(current.session);
+}
+
+function tick(current) {
+  const session = current.session;
+  if (!session?.startedAt || session.closed || current.reconnecting) return;
+  const elapsed = (Date.now() - session.startedAt) / 1000;
+  const limit = sessionLimit(session);
+  ui.setTimer(elapsed, limit);
+  const stage = capStage(elapsed, limit);
+  if (stage === "warn" && !session.warned) {
+    session.warned = true;
+    ui.showNotice(SESSION_ENDING_SOON);
+  } else if (stage === "rollover") {
+    sessionEnded(session, { kind: "cap" });
+  }
+}
+
+// A session ended without the user asking (dropped, expired, closed upstream, fatal error).
+function sessionEnded(session, end) {
+  const current = session.call;
+  if (session.closed || session.stopping || current.closed || current.session !== session) return;
+  if (shouldReconnect(end)) {
+    reconnect(current, end);
+  } else {
+    ui.showError(end.message);
+    teardown(current, { status: "error" });
+  }
+}
+
+// Replaces the session with a fresh one for the same conversation: what was said stays on screen
+// and is posted; the server seeds the new session with the recent turns. Backoff, then give up.
+async function reconnect(current, end) {
+  if (current.reconnecting) return;
+  current.reconnecting = true;
+  const planned = end.kind === "cap";
+  ui.showNotice(planned ? SESSION_ROLLOVER : RECONNECTING);
+  ui.setConnection("connecting");
+  ui.setStatus("reconnecting");
+  await closeSession(current.session, { graceful: planned });
+  detachRemoteAudio(ui.remoteAudio);
+  turns.flush(); // what is still queued goes out now rather than after its backoff
+  for (let attempt = 0; ; attempt += 1) {
+    const delay = planned && attempt === 0 ? 0 : reconnectDelay(attempt);
+    if (delay == null) return giveUp(current, RECONNECT_FAILED, { retry: true });
+    await sleep(delay, current.abort.signal);
+    if (current.closed) return;
+    try {
+      await openSession(current);
+      break;
+    } catch (error) {
+      if (current.closed) return;
+      if (!canRetryStart(error)) return giveUp(current, describeError(error), { retry: error.status !== 429 });
+    }
+  }
+  if (current.closed) return;
+  current.reconnecting = false;
+  connected(current);
+  if (planned) ui.showNotice("");
+  else showNoticeFor(RECONNECTED);
+}
+
+function giveUp(current, message, { retry }) {
+  current.reconnecting = false;
+  ui.showNotice("");
+  ui.showError(message, { retry });
+  teardown(current, { status: "error" });
+}
+
 async function start() {
-  const current = { abort: new AbortController(), muted: false, closed: false, state: null };
+  const current = { abort: new AbortController(), muted: false, closed: false, session: null, conversation };
   call = current;
   ui.clearError();
   ui.showNotice("");
@@ -104,50 +268,34 @@ async function start() {
   try {
     current.microphone = await openMicrophone();
     if (current.closed) return stopStream(current.microphone);
-    const session = await api.startSession(conversation, { signal: current.abort.signal });
-    conversation = current.conversation = session.conversation;
-    rememberConversation(conversation);
-    current.state = initialState({ session: session.session });
-    ui.settleTranscript();
-    current.connection = await connect({
-      clientSecret: session.client_secret,
-      callsUrl: session.calls_url,
-      microphone: current.microphone,
-      signal: current.abort.signal,
-      onEvent: (event) => dispatch(current, event),
-      onAudio: (stream) => attachRemoteAudio(ui.remoteAudio, stream),
-      onLost: (message) => fail(current, message),
-    });
-    if (current.closed) return current.connection.close();
-    current.startedAt = Date.now();
-    current.ticker = setInterval(() => tick(current), 1000);
-    current.stopMeter = startLevelMeter(current.microphone, (level) => ui.setLevel(current.muted ? 0 : level));
-    ui.setConnection("connected");
-    ui.setTimer(0, config.sessionLimitSeconds);
-    render(current);
+    await openSession(current);
+    if (current.closed) return;
+    connected(current);
   } catch (error) {
     if (current.closed) return; // cancelled by the user
     ui.showError(describeError(error));
-    await teardown(current, { status: current.startedAt ? "error" : "idle" });
+    await teardown(current, { status: current.session?.startedAt ? "error" : "idle" });
   }
 }
 
-// Ends the call: posts what is left, closes tracks, channel and connection, and marks the
-// conversation ended. With keepalive (pagehide) every request must outlive the page.
+// Ends the call: says goodbye to the upstream, posts what is left, closes tracks and connection,
+// and marks the conversation ended. With keepalive (pagehide) every request must outlive the page.
 async function teardown(current, { status = "ended", keepalive = false } = {}) {
   if (current.closed) return;
   current.closed = true;
   if (call === current) call = null;
   current.abort.abort();
-  if (current.state) {
-    const { state, effects } = reduce(current.state, { type: "local.flush" }, Date.now());
-    current.state = state;
-    effects.filter((effect) => effect.type === "postTurn").forEach((effect) => runEffect(current, effect));
-    ui.renderTranscript(selectTranscript(state), describeCall);
-  }
   clearInterval(current.ticker);
   current.stopMeter?.();
-  current.connection?.close();
+  const session = current.session;
+  if (session) {
+    const graceful = !keepalive && status === "ended";
+    if (graceful && session.connection && !session.closed) {
+      ui.setConnection("stopping");
+      ui.setStatus("saving");
+    }
+    await closeSession(session, { graceful });
+  }
   stopStream(current.microphone);
   detachRemoteAudio(ui.remoteAudio);
   ui.setLevel(0);
@@ -173,15 +321,18 @@ ui.setStatus("idle");
 ui.setTimer(0, config.sessionLimitSeconds);
 
 ui.onConnect(() => (call ? teardown(call) : start()));
+ui.onRetry(() => call || start());
 ui.onMute((muted) => {
   if (!call?.microphone) return;
   call.muted = muted;
   setMuted(call.microphone, muted);
   ui.setMuted(muted);
-  if (call.state) render(call);
+  const session = call.session;
+  if (session?.connection && !session.closed) dispatch(session, { type: "local.mute", muted });
 });
 ui.onSend((text) => {
-  if (call?.connection) dispatch(call, { type: "local.send_text", text });
+  const session = call?.session;
+  if (session?.connection && !session.closed) dispatch(session, { type: "local.send_text", text });
 });
 window.addEventListener("pagehide", () => {
   if (call) teardown(call, { keepalive: true });

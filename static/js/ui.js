@@ -4,6 +4,7 @@
 const STATUS = {
   idle: "Ready",
   connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
   listening: "Listening",
   hearing: "Hearing you",
   thinking: "Thinking…",
@@ -84,6 +85,7 @@ export function createUi(doc = document) {
   const send = form.querySelector("button[type=submit]");
   const error = $("error");
   const errorText = $("error-text");
+  const retry = $("error-retry");
   const notice = $("notice");
   const limits = $("rate-limits");
   let settled = transcript.children.length; // entries before this index belong to earlier sessions
@@ -99,6 +101,12 @@ export function createUi(doc = document) {
 
     onConnect(handler) {
       connect.addEventListener("click", handler);
+    },
+    onRetry(handler) {
+      retry.addEventListener("click", () => {
+        error.hidden = true;
+        handler();
+      });
     },
     onMute(handler) {
       mute.addEventListener("click", () => handler(mute.getAttribute("aria-pressed") !== "true"));
@@ -150,9 +158,12 @@ export function createUi(doc = document) {
       timer.classList.toggle("timer-warning", Boolean(limit) && limit - elapsed <= 60);
     },
 
-    showError(message) {
+    // retry: offer the Retry button (continues the same conversation).
+    showError(message, { retry: withRetry = false } = {}) {
       errorText.textContent = message;
+      retry.hidden = !withRetry;
       error.hidden = false;
+      if (withRetry) retry.focus();
     },
     clearError() {
       error.hidden = true;
@@ -160,6 +171,10 @@ export function createUi(doc = document) {
     showNotice(message) {
       notice.textContent = message;
       notice.hidden = !message;
+    },
+    // Clears the notice if it still says `message` (a newer one stays).
+    clearNotice(message) {
+      if (notice.textContent === message) this.showNotice("");
     },
 
     setRateLimits(list) {

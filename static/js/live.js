@@ -1,0 +1,57 @@
+// The WebRTC side of GPT-Live (gpt-live.md §3.1): there are no ephemeral keys, so the offer,
+// complete with its ICE candidates, goes to our server, which starts the session upstream and
+// returns the answer. Nothing is sent before session.started. The pure event reducer lives in
+// live-reducer.js; between them they are the only modules that know GPT-Live event names.
+import { CONNECT_TIMEOUT } from "./messages.js";
+import { createPeer, withTimeout } from "./webrtc.js";
+
+const ICE_GATHERING_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 15_000;
+
+// Resolves when ICE gathering is complete, or after `ms` with the candidates found so far.
+export function iceGatheringComplete(pc, ms = ICE_GATHERING_TIMEOUT_MS) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener("icegatheringstatechange", check);
+      resolve();
+    };
+    const check = () => pc.iceGatheringState === "complete" && done();
+    const timer = setTimeout(done, ms);
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}
+
+/** The same contract as realtime.js open(). */
+export async function open({ api, conversation, microphone, onSession, onEvent, onAudio, onLost, signal }) {
+  let markStarted;
+  const started = new Promise((resolve) => (markStarted = resolve));
+  const peer = createPeer({
+    microphone,
+    onAudio,
+    onLost,
+    onEvent(event) {
+      onEvent(event);
+      if (event.type === "session.started") markStarted();
+    },
+  });
+  const onAbort = () => peer.close();
+  signal?.addEventListener("abort", onAbort);
+  try {
+    const offer = await peer.pc.createOffer();
+    await peer.pc.setLocalDescription(offer);
+    await peer.setup(iceGatheringComplete(peer.pc));
+    const grant = await peer.setup(api.startLiveSession(conversation, peer.pc.localDescription.sdp, { signal }));
+    onSession(grant);
+    await peer.pc.setRemoteDescription({ type: "answer", sdp: grant.sdp });
+    await withTimeout(peer.setup(Promise.all([peer.opened, started])), START_TIMEOUT_MS, CONNECT_TIMEOUT);
+  } catch (error) {
+    peer.close();
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  peer.arm();
+  return { send: peer.send, close: peer.close };
+}
