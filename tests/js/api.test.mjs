@@ -117,3 +117,50 @@ test("keepalive chunks stay under the byte limit", () => {
   assert.deepEqual(chunks.flat(), payloads);
   for (const chunk of chunks) assert.ok(new TextEncoder().encode(JSON.stringify(chunk)).length <= 250);
 });
+
+const LIVE = { sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n", session_id: "live_1", conversation: "c0ffee00-0000-4000-8000-000000000000", session: 3, model: "gpt-live-1" };
+
+test("a GPT-Live start posts exactly the offer and the conversation, and returns the answer", async () => {
+  const { fetchImpl, requests } = fakeFetch([{ status: 201, body: LIVE }, { status: 201, body: LIVE }]);
+  const api = createApi({ ...CONFIG, sessionUrl: "/live/session/" }, { fetchImpl });
+  assert.deepEqual(await api.startLiveSession(null, "v=0\r\noffer"), LIVE);
+  await api.startLiveSession(LIVE.conversation, "v=0\r\noffer");
+  assert.deepEqual(requests.map((request) => [request.method, request.url, request.headers["X-CSRFToken"], request.body]), [
+    ["POST", "/live/session/", "csrf123", { sdp: "v=0\r\noffer", conversation: null }],
+    ["POST", "/live/session/", "csrf123", { sdp: "v=0\r\noffer", conversation: LIVE.conversation }],
+  ]);
+});
+
+test("a GPT-Live start answered without SDP, or refused, is an ApiError with a sentence", async () => {
+  const { fetchImpl } = fakeFetch([
+    { status: 201, body: { ...LIVE, sdp: "" } },
+    { status: 503, body: { detail: "This server's OpenAI key cannot use GPT-Live; the administrator can set VOICE_API=realtime" } },
+  ]);
+  const api = createApi(CONFIG, { fetchImpl });
+  await assert.rejects(api.startLiveSession(null, "v=0"), { status: 502, message: /unexpected answer/ });
+  await assert.rejects(api.startLiveSession(null, "v=0"), { status: 503, message: /cannot use GPT-Live/ });
+});
+
+test("session usage goes through the same queue, one object per post, the newest snapshot winning", async () => {
+  const { fetchImpl, requests } = fakeFetch([new TypeError("offline")]);
+  const api = createApi(CONFIG, { fetchImpl });
+  const listeners = {};
+  const target = { navigator: { onLine: true }, addEventListener: (name, fn) => (listeners[name] = fn) };
+  const queue = createTurnQueue(api, { onGiveUp: () => {}, target });
+  queue.postUsage("abc", { session: 1, seconds: 60 });
+  await new Promise((resolve) => setImmediate(resolve));
+  listeners.offline();
+  queue.postUsage("abc", { session: 1, seconds: 75 });
+  queue.postUsage("abc", { session: 2, seconds: 5 });
+  queue.post("abc", { item_id: "item_1", text: "hi" });
+  queue.flushWithKeepalive();
+  assert.deepEqual(
+    requests.map((request) => [request.url, request.keepalive, request.body]),
+    [
+      ["/api/conversations/abc/usage/", false, { session: 1, seconds: 60 }],
+      ["/api/conversations/abc/turns/", true, [{ item_id: "item_1", text: "hi" }]],
+      ["/api/conversations/abc/usage/", true, { session: 1, seconds: 75 }],
+      ["/api/conversations/abc/usage/", true, { session: 2, seconds: 5 }],
+    ],
+  );
+});

@@ -171,3 +171,14 @@ test("flush skips the backoff wait and resolves; drain hands over what is left",
   assert.deepEqual(offline.queue.drain().map((entry) => entry.key), ["x"]);
   assert.equal(offline.queue.size, 0);
 });
+
+test("entries enqueued with batch: false are always sent alone, as the object itself", async () => {
+  const { queue, timers, calls } = queueWith([0]);
+  queue.enqueue("t1", "/turns/", { n: 1 });
+  queue.enqueue("u1", "/usage/", { seconds: 5 }, { batch: false });
+  queue.enqueue("u2", "/usage/", { seconds: 9, session: 2 }, { batch: false });
+  queue.enqueue("t2", "/turns/", { n: 2 });
+  await settle();
+  await timers.fire();
+  assert.deepEqual(calls.map((call) => call.payload), [{ n: 1 }, { n: 1 }, { seconds: 5 }, { seconds: 9, session: 2 }, { n: 2 }]);
+});
