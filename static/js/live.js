@@ -1,4 +1,4 @@
-// The WebRTC side of GPT-Live (gpt-live.md §3.1): there are no ephemeral keys, so the offer,
+// The WebRTC side of GPT-Live (docs/gpt-live.md): there are no ephemeral keys, so the offer,
 // complete with its ICE candidates, goes to our server, which starts the session upstream and
 // returns the answer. Nothing is sent before session.started. The pure event reducer lives in
 // live-reducer.js; between them they are the only modules that know GPT-Live event names.

@@ -1,4 +1,4 @@
-// GPT-Live data-channel events shaped as in openai.types.live (gpt-live.md §5.1, §6).
+// GPT-Live data-channel events shaped as in openai.types.live (docs/gpt-live.md).
 import { initialState, reduce } from "../../static/js/live-reducer.js";
 
 export const SESSION_ID = "live_123";
@@ -88,7 +88,7 @@ export const closed = (reason, usage = { seconds: 94 }) => ({
   usage,
 });
 
-// The weather question of gpt-live.md §5.1, up to the backend response that asks for the tool.
+// The weather question as GPT-Live delivers it (docs/gpt-live.md), up to the backend response that asks for the tool.
 export function weatherQuestion({ callArgs = '{"location":"Amsterdam"}' } = {}) {
   return [
     started(),
