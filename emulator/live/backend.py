@@ -82,18 +82,22 @@ class Backend:
         """Call ids still waiting for their `function_call_output`."""
         return [call_id for call_id in self.pending if call_id not in self.answered]
 
-    def respond(self, delegation_id: str | None) -> Turn:
-        """Run one backend response on the conversation so far."""
-        missing = self.missing_outputs()
-        if missing:
-            raise ApiError(
-                f"Cannot continue: no function_call_output was given for call_id '{missing[0]}'. "
-                "Send one with response.item.create before response.create.",
-                code="missing_function_call_output",
-            )
-        for call_id in list(self.pending):
-            del self.pending[call_id]
-        self.answered.clear()
+    def respond(self, delegation_id: str | None, *, continuing: bool = True) -> Turn:
+        """Run one backend response on the conversation so far.
+
+        `continuing` (a client's `response.create`) needs every pending call's output first; a
+        new delegation of a spoken question does not, and earlier calls stay answerable.
+        """
+        if continuing:
+            missing = self.missing_outputs()
+            if missing:
+                raise ApiError(
+                    f"Cannot continue: no function_call_output was given for call_id '{missing[0]}'. "
+                    "Send one with response.item.create before response.create.",
+                    code="missing_function_call_output",
+                )
+            self.pending.clear()
+            self.answered.clear()
         if not self._queued:
             plan = model.plan(self.items, self.tools, self.config.get("tool_choice", "auto"))
             if not plan.calls:

@@ -352,7 +352,7 @@ class LiveSession:
         places = model.places_in(text)
         if places and delegation["type"] == "responses":
             self.backend.add_user_text(text)
-            await self._delegate(self.backend.respond, delegation)
+            await self._delegate(lambda d: self.backend.respond(d, continuing=False), delegation)
         elif places and delegation["type"] == "client":
             await self._delegate(None, delegation)
         else:

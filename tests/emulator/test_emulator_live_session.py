@@ -247,6 +247,23 @@ async def test_response_create_needs_every_pending_output_and_known_call_ids(mak
     await h.wait_spoken("In Tokyo it is 14 degrees and sunny.")
 
 
+async def test_a_new_question_while_a_call_waits_keeps_both_calls_answerable(make):
+    h = make()
+    h.say("what is the weather in paris")
+    first = (await h.wait_nested("response.output_item.done"))["item"]
+    await h.wait_nested("response.completed")
+
+    h.say("what is the weather in tokyo")
+    second = (await h.wait_nested("response.output_item.done", 2))["item"]
+    await h.wait_nested("response.completed", 2)
+    h.answer_calls([first, second])
+    await h.wait_spoken("In Tokyo it is 14 degrees and sunny.")
+
+    assert len(h.of("session.delegation.created")) == 2
+    assert json.loads(second["arguments"]) == {"location": "Tokyo"}
+    assert not h.of("error")
+
+
 async def test_small_talk_is_answered_by_the_voice_without_delegation(make):
     h = make()
 
