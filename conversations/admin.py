@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from conversations import exports, selectors
+from conversations import exports, search, selectors
 from conversations.models import TURN_FIELDS, Conversation, DailyQuota, SessionGrant, Turn, Usage
 
 TOTALS_ROWS = 31
@@ -32,8 +32,9 @@ class TurnInline(admin.TabularInline):
 class ConversationAdmin(admin.ModelAdmin):
     list_display = ("display_title", "owner", "started_at", "duration", "turns", "status", "model", "cost")
     list_filter = ("status", "model", "started_at", "created_at")
-    search_fields = ("title", "owner__username", "turns__text")
-    search_help_text = "Searches titles, usernames and transcript text."
+    search_fields = ("title",)  # the search box; get_search_results does the searching
+    search_help_text = "Searches titles, usernames and transcript text (whole words, as in the history page)."
+    show_full_result_count = False  # a second count of every conversation per search page
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -57,6 +58,9 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # conversations come from the talk page, not from the admin
+
+    def get_search_results(self, request, queryset, search_term):
+        return search.staff_search(queryset, search_term), False
 
     @admin.display(description="title", ordering="title")
     def display_title(self, obj):

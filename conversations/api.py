@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from conversations import exports, minting, selectors, services
 from conversations.filters import ConversationFilter
 from conversations.models import Conversation
+from conversations.pagination import ConversationPagination
 from conversations.serializers import (
     ConversationDetailSerializer,
     ConversationSerializer,
@@ -82,6 +83,7 @@ class ConversationListView(generics.ListAPIView):
 
     serializer_class = ConversationSerializer
     filterset_class = ConversationFilter
+    pagination_class = ConversationPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema

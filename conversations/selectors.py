@@ -8,14 +8,12 @@ from django.db.models import (
     Count,
     DecimalField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
     Max,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -24,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from conversations import search
 from conversations.models import TOTAL_COST_DIGITS, Conversation, Turn, Usage
 
 NOT_FOUND = "This conversation does not exist. It may have been deleted."
@@ -104,10 +103,5 @@ def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
 
 
 def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
-    """Conversations whose title or any turn's text contains `query` (case-insensitive)."""
-    # No stored text holds a NUL character, and PostgreSQL refuses to compare with one.
-    query = query.replace("\x00", "").strip()
-    if not query:
-        return queryset
-    matching_turn = Turn.objects.filter(conversation=OuterRef("pk"), text__icontains=query)
-    return queryset.filter(Q(title__icontains=query) | Exists(matching_turn))
+    """The conversations of `queryset` matching `query`, with a highlighted snippet (conversations/search.py)."""
+    return search.search_conversations(queryset, query)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from conversations import selectors, services
+from conversations import search, selectors, services
 from conversations.forms import RenameForm
 from conversations.models import Conversation
 
@@ -53,15 +53,33 @@ def talk(request):
 @never_cache
 def conversation_list(request):
     """The user's conversations, newest first; `?q=` searches titles and transcripts."""
-    query = request.GET.get("q", "").strip()
-    conversations = selectors.search_conversations(selectors.account_conversations(user=request.user), query)
-    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "conversations": page.object_list,
-        "q": query,
-    }
+    query = search.clean_query(request.GET.get("q", ""))
+    conversations = selectors.account_conversations(user=request.user)
+    if query:
+        # One query per page: counting every match would read all of them (conversations/search.py).
+        number = _page_number(request.GET.get("page"))
+        found = selectors.search_conversations(conversations, query)
+        rows, has_next = search.page_of(found, number, PAGE_SIZE)
+        page = {"number": number, "has_next": has_next, "has_previous": number > 1}
+    else:
+        paginated = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = paginated.object_list
+        page = {
+            "number": paginated.number,
+            "num_pages": paginated.paginator.num_pages,
+            "has_next": paginated.has_next(),
+            "has_previous": paginated.has_previous(),
+        }
+    page["previous"], page["next"] = page["number"] - 1, page["number"] + 1
+    context = {"page": page, "conversations": rows, "q": query}
     return render(request, "conversations/conversation_list.html", context)
+
+
+def _page_number(text: str | None) -> int:
+    try:
+        return max(int(text or 1), 1)
+    except ValueError:
+        return 1
 
 
 def _detail_context(conversation: Conversation, form: RenameForm) -> dict:

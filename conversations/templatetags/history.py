@@ -2,7 +2,7 @@
 
 from django import template
 
-from conversations import exports
+from conversations import exports, search
 
 register = template.Library()
 
@@ -11,3 +11,9 @@ register = template.Library()
 def duration(elapsed) -> str:
     """A timedelta as "3 min 20 s"; empty when unknown."""
     return exports.format_duration(elapsed)
+
+
+@register.filter
+def highlight(snippet, query) -> str:
+    """A search snippet as safe HTML, the matched words in <mark>."""
+    return search.highlight(snippet, query)

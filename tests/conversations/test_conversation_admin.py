@@ -86,3 +86,18 @@ def test_usage_admin_totals_per_user_and_per_day(staff_client, alice, bob, alice
 
 def test_regular_users_cannot_open_the_admin(alice_client):
     assert alice_client.get("/admin/conversations/conversation/").status_code == 302
+
+
+def test_admin_search_keeps_the_filters_and_lists_a_conversation_once(
+    staff_client, alice, alice_conversation
+):
+    for i in range(3):
+        make_turn(alice_conversation, f"u{i}", position=i, text="umbrella again")
+    ended = Conversation.objects.create(owner=alice, title="Ended", status=Conversation.Status.ENDED)
+    make_turn(ended, "u1", text="umbrella")
+    found = staff_client.get(
+        "/admin/conversations/conversation/", {"q": "umbrella", "status__exact": "ended"}
+    )
+    assert [c.title for c in found.context["cl"].result_list] == ["Ended"]
+    everything = staff_client.get("/admin/conversations/conversation/", {"q": "umbrella"})
+    assert len(everything.context["cl"].result_list) == 2

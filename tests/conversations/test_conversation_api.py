@@ -57,7 +57,17 @@ def test_search_finds_titles_and_turn_text(alice_api, alice, alice_conversation)
 
 def test_search_never_finds_other_peoples_conversations(bob_api, alice_conversation):
     make_turn(alice_conversation, "u1", text="secret plans")
-    assert bob_api.get(LIST_URL, {"search": "secret"}).json()["count"] == 0
+    assert bob_api.get(LIST_URL, {"search": "secret"}).json()["results"] == []
+
+
+def test_a_search_pages_without_counting_every_match(alice_api, alice):
+    for i in range(25):
+        make_turn(Conversation.objects.create(owner=alice, title=f"Talk {i}"), "u1", text="oat milk")
+    first = alice_api.get(LIST_URL, {"search": "milk"}).json()
+    assert (first["count"], len(first["results"])) == (None, 20)
+    second = alice_api.get(first["next"]).json()
+    assert (len(second["results"]), second["next"]) == (5, None)
+    assert alice_api.get(LIST_URL, {"search": "milk", "page": "x"}).status_code == 404
 
 
 def test_date_filters_narrow_the_list(alice_api, alice):
