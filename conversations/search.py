@@ -1,7 +1,7 @@
 """Searching a user's conversations by title and transcript.
 
 PostgreSQL: full-text search (`websearch_to_tsquery`, English stemming) answered by the GIN index of
-migration 0003, with the first matching turn highlighted by `ts_headline`. Other databases (SQLite):
+migration 0004, with the first matching turn highlighted by `ts_headline`. Other databases (SQLite):
 a case-insensitive substring match, highlighted in Python. Either way the matches are the user's
 own conversations, newest first, found by one query per page: the planner probes the user's
 conversations newest first and stops when the page is full (a common word), or reads the few
@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from conversations.models import TURN_ORDER, Conversation, Turn
 
-SEARCH_CONFIG = "english"  # the index expression in migration 0003 names the same configuration
+SEARCH_CONFIG = "english"  # the index expression in migration 0004 names the same configuration
 # Private-use characters mark the highlighted words, so that the text can be escaped first.
 MARK_START, MARK_END = "\ue000", "\ue001"
 SNIPPET_CHARS = 160

@@ -24,6 +24,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("conversations", "0002_turn_link_placement")]
+    dependencies = [("conversations", "0003_bound_usage_columns")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
