@@ -72,6 +72,9 @@ migrations-check: install
 
 check: lint migrations-check test
 
+bench-scale: install
+	$(BIN)/python -m bench.scale
+
 bench: install
 	$(BIN)/python -m bench
 

@@ -1,0 +1,141 @@
+"""`make bench-scale`: the read paths at 10k and 1M turns of one user, and how they grow.
+
+Each size lives in its own database (`<name>_10k`, `<name>_1m`), seeded with COPY by
+bench/scale_seed.py and reused by later runs (`--fresh` seeds again). Requests go through the app's
+own URLs in-process (Django's test client, DEBUG off), median of 5 warm runs; the table shows both
+sizes and the growth ratio, and .bench/scale.json keeps the figures.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {"10k": 10_000, "1m": 1_000_000}
+RUNS = 5
+
+
+def paths(detail: str) -> dict[str, tuple[str, str]]:
+    from bench.scale_seed import COMMON_WORD, HEAVY_USER, RARE_WORD
+
+    staff = "scale-staff"
+    return {
+        "history page": (HEAVY_USER, "/conversations/"),
+        "API list": (HEAVY_USER, "/api/conversations/"),
+        "detail (2,000 turns)": (HEAVY_USER, f"/conversations/{detail}/"),
+        "search page, rare word": (HEAVY_USER, f"/conversations/?q={RARE_WORD}"),
+        "search page, common word": (HEAVY_USER, f"/conversations/?q={COMMON_WORD}"),
+        "API search, rare word": (HEAVY_USER, f"/api/conversations/?search={RARE_WORD}"),
+        "API search, common word": (HEAVY_USER, f"/api/conversations/?search={COMMON_WORD}"),
+        "admin list": (staff, "/admin/conversations/conversation/"),
+        "admin search, rare word": (staff, f"/admin/conversations/conversation/?q={RARE_WORD}"),
+        "admin search, common word": (staff, f"/admin/conversations/conversation/?q={COMMON_WORD}"),
+    }
+
+
+def measure(database_url: str, size: int, fresh: bool) -> dict[str, float]:
+    """Seed (or reuse) the database for `size`, then the median ms of each path."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test import Client
+
+    from bench import scale_seed, seed
+    from conversations.models import Conversation
+
+    settings.DATABASES["default"]["NAME"] = database_url.rsplit("/", 1)[-1]
+    connections.close_all()
+    if fresh or not _exists(database_url):
+        seed.recreate_database(database_url)
+        call_command("migrate", interactive=False, verbosity=0)
+        scale_seed.seed_base()
+    call_command("migrate", interactive=False, verbosity=0)
+    started = time.monotonic()
+    scale_seed.grow_heavy_user(size)
+    print(f"[scale] {size} turns ready ({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
+    heavy = get_user_model().objects.get(username=scale_seed.HEAVY_USER)
+    detail = Conversation.objects.filter(owner=heavy).order_by("created_at").first().pk
+    results = {}
+    for name, (username, path) in paths(detail).items():
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(get_user_model().objects.get(username=username))
+        client.get(path)  # warm
+        times = []
+        for _ in range(RUNS):
+            began = time.perf_counter()
+            response = client.get(path)
+            times.append(1000 * (time.perf_counter() - began))
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path} answered {response.status_code}")
+        results[name] = statistics.median(times)
+    connections.close_all()
+    return results
+
+
+def _exists(database_url: str) -> bool:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[-1]
+    admin = database_url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        return (
+            connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voiceapp_bench"),
+        help="base name; the sizes use <name>_10k and <name>_1m (created when missing)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="drop and seed both databases again")
+    parser.add_argument("--only", choices=list(SIZES), nargs="*", help="these sizes only")
+    args = parser.parse_args()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "voiceapp.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "scale-" + os.urandom(16).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": f"{args.database_url}_10k",
+            "CACHE_URL": "locmemcache://scale",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # Pages name static files; no collectstatic here, so plain (unhashed) names.
+    settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    figures = {
+        label: measure(f"{args.database_url}_{label}", size, args.fresh)
+        for label, size in SIZES.items()
+        if not args.only or label in args.only
+    }
+    labels = list(figures)
+    print(f"{'path':28} " + " ".join(f"{label + ' ms':>10}" for label in labels) + "   growth")
+    table = {}
+    for name in next(iter(figures.values())):
+        row = {label: round(figures[label][name], 1) for label in labels}
+        growth = row[labels[-1]] / row[labels[0]] if len(labels) > 1 and row[labels[0]] else None
+        table[name] = {**row, "growth": round(growth, 2) if growth else None}
+        cells = " ".join(f"{row[label]:>10.1f}" for label in labels)
+        print(f"{name:28} {cells}   {f'{growth:.2f}x' if growth else '-'}")
+    out = ROOT / ".bench"
+    out.mkdir(exist_ok=True)
+    (out / "scale.json").write_text(json.dumps(table, indent=2) + "\n")
+    print("\nwrote .bench/scale.json")
+
+
+if __name__ == "__main__":
+    main()
