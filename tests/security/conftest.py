@@ -6,51 +6,13 @@ import httpx
 import pytest
 import respx
 
+from tests.weather.conftest import AMSTERDAM, FORECAST_URL, GEOCODING_URL, forecast_body, geocoding_body
+
 BASE = "https://api.openai.com/v1"
 SECRETS_URL = f"{BASE}/realtime/client_secrets"
-GEOCODING_URL = "https://geocoding-api.open-meteo.com/v1/search"
-FORECAST_URL = "https://api.open-meteo.com/v1/forecast"
 # Distinctive values, so that a leak anywhere (log, page, header, database) is found by a plain search.
 SERVER_KEY = "sk-proj-SECURITY-SUITE-server-key-3f9a7c1e5b2d8046"
 EPHEMERAL = "ek_SECURITYSUITE68af296e8e408191a1120ab6"
-
-AMSTERDAM = {
-    "id": 2759794,
-    "name": "Amsterdam",
-    "latitude": 52.37403,
-    "longitude": 4.88969,
-    "country_code": "NL",
-    "timezone": "Europe/Amsterdam",
-    "country": "Netherlands",
-    "admin1": "North Holland",
-}
-FORECAST = {
-    "latitude": 52.366,
-    "longitude": 4.901,
-    "generationtime_ms": 0.04,
-    "utc_offset_seconds": 3600,
-    "timezone": "Europe/Amsterdam",
-    "timezone_abbreviation": "GMT+1",
-    "elevation": 13.0,
-    "current_units": {
-        "time": "iso8601",
-        "interval": "seconds",
-        "temperature_2m": "°C",
-        "apparent_temperature": "°C",
-        "relative_humidity_2m": "%",
-        "wind_speed_10m": "km/h",
-        "weather_code": "wmo code",
-    },
-    "current": {
-        "time": "2025-01-14T15:00",
-        "interval": 900,
-        "temperature_2m": 7.4,
-        "apparent_temperature": 3.9,
-        "relative_humidity_2m": 87,
-        "wind_speed_10m": 18.7,
-        "weather_code": 61,
-    },
-}
 
 
 def client_secret_reply(request: httpx.Request) -> httpx.Response:
@@ -74,8 +36,6 @@ def upstreams(settings):
     settings.OPEN_METEO_FORECAST_URL = FORECAST_URL
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
         router.post(SECRETS_URL, name="mint").mock(side_effect=client_secret_reply)
-        router.get(GEOCODING_URL, name="geocoding").respond(
-            json={"results": [AMSTERDAM], "generationtime_ms": 0.7}
-        )
-        router.get(FORECAST_URL, name="forecast").respond(json=FORECAST)
+        router.get(GEOCODING_URL, name="geocoding").respond(json=geocoding_body(AMSTERDAM))
+        router.get(FORECAST_URL, name="forecast").respond(json=forecast_body())
         yield router
