@@ -5,6 +5,8 @@ import json
 import httpx
 import pytest
 import respx
+from django.contrib.sessions.backends.db import SessionStore
+from django.middleware.csrf import _get_new_csrf_string
 
 from tests.weather.conftest import AMSTERDAM, FORECAST_URL, GEOCODING_URL, forecast_body, geocoding_body
 
@@ -13,6 +15,17 @@ SECRETS_URL = f"{BASE}/realtime/client_secrets"
 # Distinctive values, so that a leak anywhere (log, page, header, database) is found by a plain search.
 SERVER_KEY = "sk-proj-SECURITY-SUITE-server-key-3f9a7c1e5b2d8046"
 EPHEMERAL = "ek_SECURITYSUITE68af296e8e408191a1120ab6"
+
+
+def logged_in_browser(user) -> tuple[dict, dict]:
+    """Cookies and headers of a browser that logged in: a session in the test database plus CSRF."""
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    csrf = _get_new_csrf_string()
+    return {"sessionid": session.session_key, "csrftoken": csrf}, {"X-CSRFToken": csrf}
 
 
 def client_secret_reply(request: httpx.Request) -> httpx.Response:

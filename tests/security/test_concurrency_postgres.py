@@ -14,13 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
-from django.middleware.csrf import _get_new_csrf_string
 from rest_framework.authtoken.models import Token
 
 from conversations.models import Conversation, DailyQuota, SessionGrant, Turn
 from tests import served_app
+from tests.security.conftest import logged_in_browser
 from tests.served_app import app_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,17 +89,6 @@ def gunicorn(transactional_db, fake_openai):
     with served_app.gunicorn(env) as (base, output):
         yield base
     assert not [line for line in output if "Traceback" in line], output[-30:]
-
-
-def logged_in_browser(user) -> tuple[dict, dict]:
-    """Cookies and headers of a browser that logged in: a session in the test database plus CSRF."""
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    csrf = _get_new_csrf_string()
-    return {"sessionid": session.session_key, "csrftoken": csrf}, {"X-CSRFToken": csrf}
 
 
 def test_parallel_mints_of_one_user_take_exactly_the_daily_quota(gunicorn, alice):

@@ -11,9 +11,7 @@ import uuid
 
 import pytest
 import schemathesis
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.wsgi import get_wsgi_application
-from django.middleware.csrf import _get_new_csrf_string
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -24,6 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from conversations.models import Conversation, Turn
+from tests.security.conftest import logged_in_browser
 
 MIN_CASES = 1000
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -44,17 +43,8 @@ def fuzz_user(transactional_db, django_user_model, settings, upstreams, monkeypa
     settings.REALTIME_SESSIONS_PER_DAY = 1_000_000
     user = django_user_model.objects.create_user("fuzzer", "fuzzer@example.com", "fuzz-password-123")
     token = Token.objects.create(user=user)
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    csrf = _get_new_csrf_string()
-    return {
-        "user": user,
-        "headers": {"Authorization": f"Token {token.key}", "X-CSRFToken": csrf},
-        "cookies": {"sessionid": session.session_key, "csrftoken": csrf},
-    }
+    cookies, headers = logged_in_browser(user)
+    return {"user": user, "headers": {"Authorization": f"Token {token.key}", **headers}, "cookies": cookies}
 
 
 def ensure_known_conversation(user) -> None:
