@@ -1,7 +1,7 @@
 """The Responses backend a GPT-Live session delegates to: its conversation and its nested events.
 
 The scripted model (`emulator.model`) decides; this module shapes its decisions as the Responses
-streaming events GPT-Live forwards in `response.event` envelopes (gpt-live.md §5.1): lifecycle
+streaming events GPT-Live forwards in `response.event` envelopes: lifecycle
 snapshots with `output: []`, `response.output_item.done` for function calls, `output_text.delta`.
 """
 
