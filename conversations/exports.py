@@ -60,7 +60,7 @@ def _stamp(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
 
 
-def _json(value) -> str:
+def json_text(value) -> str:
     # Like json_script: no raw <, > or & even in a download, in case something renders it as HTML.
     text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -99,14 +99,14 @@ def _json_turns(rows: Iterable[dict]) -> Iterator[str]:
     for row in rows:
         batch.append(turn_record(row))
         if len(batch) == JSON_BATCH:
-            yield separator + "\n" + _json(batch)[1:-1]
+            yield separator + "\n" + json_text(batch)[1:-1]
             batch, separator = [], ","
     if batch:
-        yield separator + "\n" + _json(batch)[1:-1]
+        yield separator + "\n" + json_text(batch)[1:-1]
 
 
 def render_json(conversation: Conversation, rows: Iterable[dict]) -> Iterator[str]:
-    header = _json(ConversationSerializer(conversation).data)
+    header = json_text(ConversationSerializer(conversation).data)
     yield header[:-1] + ', "turns": ['
     yield from _json_turns(rows)
     yield "\n]}\n"
@@ -242,30 +242,43 @@ def conversation_response(conversation: Conversation, export_format: str) -> Str
 # --- Many conversations (account export, admin action) -------------------------------------------
 
 
-def _with_turns(conversations: QuerySet[Conversation]) -> Iterator[tuple[Conversation, list[dict]]]:
+def _with_turns(conversations: QuerySet[Conversation]) -> Iterator[tuple[Conversation, Iterator[dict]]]:
     """Each conversation with its turn rows, from two queries whatever the number of conversations:
-    both are read in the same order and merged as they stream."""
+    both are read in the same order and merged as they stream. A conversation's rows are handed
+    out one by one, never gathered in a list, so a huge conversation takes no more memory."""
     conversations = conversations.order_by("-created_at", "-pk")
-    turns = turn_rows(
+    rows = turn_rows(
         Turn.objects.filter(conversation__in=conversations.values("pk")).order_by(
             "-conversation__created_at", "-conversation_id", *TURN_ORDER
         )
     )
-    pending = next(turns, None)
+    head = [next(rows, None)]  # the first row not handed out yet
+
+    def rows_of(pk) -> Iterator[dict]:
+        while head[0] is not None and head[0]["conversation_id"] == pk:
+            yield head[0]
+            head[0] = next(rows, None)
+
     for conversation in conversations.iterator(chunk_size=CHUNK_SIZE):
-        own = []
-        while pending is not None and pending["conversation_id"] == conversation.pk:
-            own.append(pending)
-            pending = next(turns, None)
+        own = rows_of(conversation.pk)
         yield conversation, own
+        for _ in own:  # rows the caller left unread must not be taken for the next conversation's
+            pass
 
 
-def render_many_json(conversations: QuerySet[Conversation], header: dict) -> Iterator[str]:
-    yield _json(header)[:-1] + ', "conversations": ['
+def render_conversations_json(conversations: QuerySet[Conversation]) -> Iterator[str]:
+    """A JSON array of the conversations, each as the single-conversation JSON export, streamed."""
+    yield "["
     for index, (conversation, turns) in enumerate(_with_turns(conversations)):
         yield "," if index else ""
         yield from render_json(conversation, turns)
-    yield "]}\n"
+    yield "]"
+
+
+def render_many_json(conversations: QuerySet[Conversation], header: dict) -> Iterator[str]:
+    yield json_text(header)[:-1] + ', "conversations": '
+    yield from render_conversations_json(conversations)
+    yield "}\n"
 
 
 def many_response(conversations: QuerySet[Conversation], *, header: dict, name: str) -> StreamingHttpResponse:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "conversations",
     "weather",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,63 @@
+"""Output shapes of the account data download (docs/account-data.md documents them)."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from accounts.models import Preference
+from conversations.models import DailyQuota, SessionGrant
+from conversations.serializers import ConversationDetailSerializer
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["username", "email", "first_name", "last_name", "date_joined", "last_login"]
+
+
+class PreferenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Preference
+        fields = ["voice", "language", "instructions"]
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """That a token exists and since when; never the token itself."""
+
+    created = serializers.DateTimeField()
+
+
+class DailyQuotaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DailyQuota
+        fields = ["day", "used"]
+
+
+class SessionRecordSerializer(serializers.ModelSerializer):
+    """One voice session start (a minted key), as audited; never the key."""
+
+    class Meta:
+        model = SessionGrant
+        fields = [
+            "created_at",
+            "conversation",
+            "model",
+            "outcome",
+            "upstream_status",
+            "upstream_request_id",
+            "expires_at",
+            "detail",
+        ]
+
+
+class AccountDataSerializer(serializers.Serializer):
+    """The whole download (documents the schema; services.export_account streams the data)."""
+
+    format = serializers.CharField(help_text='Always "voiceapp-account-data".')
+    version = serializers.IntegerField(help_text="Version of this schema (1).")
+    exported_at = serializers.DateTimeField()
+    account = AccountSerializer()
+    preferences = PreferenceSerializer()
+    api_token = ApiTokenSerializer(allow_null=True)
+    daily_quotas = DailyQuotaSerializer(many=True)
+    sessions = SessionRecordSerializer(many=True)
+    conversations = ConversationDetailSerializer(many=True)
