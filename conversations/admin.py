@@ -1,7 +1,6 @@
 """Admin review: conversations with read-only transcripts, usage totals per user and per day."""
 
 from django.contrib import admin
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from conversations import exports, search, selectors
@@ -107,15 +106,7 @@ class UsageAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            rows = changelist.queryset.order_by()
-            totals = {"responses": Count("pk"), "tokens": Sum("total_tokens"), "cost": selectors.total_cost()}
-            response.context_data["totals"] = rows.aggregate(**totals)
-            response.context_data["totals_by_user"] = (
-                rows.values("user__username").annotate(**totals).order_by("-cost")[:TOTALS_ROWS]
-            )
-            response.context_data["totals_by_day"] = (
-                rows.values("day").annotate(**totals).order_by("-day")[:TOTALS_ROWS]
-            )
+            response.context_data.update(selectors.usage_totals(changelist.queryset, rows=TOTALS_ROWS))
         return response
 
 

@@ -101,9 +101,7 @@ class ConversationDetailView(APIView):
     parser_classes = [BoundedJSONParser]
 
     def _get(self, request, pk) -> Conversation:
-        return selectors.owned_conversation(
-            user=request.user, pk=pk, queryset=selectors.with_stats(Conversation.objects.all())
-        )
+        return selectors.conversation_with_stats(user=request.user, pk=pk)
 
     @extend_schema(operation_id="conversations_retrieve", responses=ConversationDetailSerializer)
     def get(self, request, pk):
@@ -195,9 +193,7 @@ class ConversationExportView(APIView):
     )
     def get(self, request, pk):
         export_format = _export_format(request, list(exports.FORMATS))
-        conversation = selectors.owned_conversation(
-            user=request.user, pk=pk, queryset=selectors.with_stats(Conversation.objects.all())
-        )
+        conversation = selectors.conversation_with_stats(user=request.user, pk=pk)
         return exports.conversation_response(conversation, export_format)
 
 

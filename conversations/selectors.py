@@ -44,6 +44,11 @@ def owned_conversation(
     return conversation
 
 
+def conversation_with_stats(*, user: AbstractBaseUser, pk) -> Conversation:
+    """owned_conversation with the figures of with_stats."""
+    return owned_conversation(user=user, pk=pk, queryset=with_stats(Conversation.objects.all()))
+
+
 def _turns_in_order() -> QuerySet[Turn]:
     return Turn.objects.select_related("usage").in_order()
 
@@ -105,3 +110,15 @@ def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
 def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
     """The conversations of `queryset` matching `query`, with a highlighted snippet (conversations/search.py)."""
     return search.search_conversations(queryset, query)
+
+
+def usage_totals(usages: QuerySet[Usage], *, rows: int) -> dict:
+    """Responses, tokens and cost of `usages` in all ("totals"), and for the `rows` costliest users
+    ("totals_by_user") and the `rows` latest days ("totals_by_day")."""
+    usages = usages.order_by()
+    totals = {"responses": Count("pk"), "tokens": Sum("total_tokens"), "cost": total_cost()}
+    return {
+        "totals": usages.aggregate(**totals),
+        "totals_by_user": usages.values("user__username").annotate(**totals).order_by("-cost")[:rows],
+        "totals_by_day": usages.values("day").annotate(**totals).order_by("-day")[:rows],
+    }

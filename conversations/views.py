@@ -92,20 +92,16 @@ def _detail_context(conversation: Conversation, form: RenameForm) -> dict:
     }
 
 
-def _conversation_with_stats(user, pk) -> Conversation:
-    return selectors.owned_conversation(user=user, pk=pk, queryset=selectors.account_conversations(user=user))
-
-
 @never_cache
 def conversation_detail(request, pk):
-    conversation = _conversation_with_stats(request.user, pk)
+    conversation = selectors.conversation_with_stats(user=request.user, pk=pk)
     form = RenameForm(initial={"title": conversation.title})
     return render(request, "conversations/conversation_detail.html", _detail_context(conversation, form))
 
 
 @require_POST
 def conversation_rename(request, pk):
-    conversation = _conversation_with_stats(request.user, pk)
+    conversation = selectors.conversation_with_stats(user=request.user, pk=pk)
     form = RenameForm(request.POST)
     if not form.is_valid():
         context = _detail_context(conversation, form)
