@@ -12,7 +12,11 @@
 
 export const GROUPING = {
   minTurnSeparationMs: 500, // a new speaker's fragment this close to the current turn waits
-  assistantSilenceMs: 2000, // an assistant turn with no text for this long is complete
+  // An assistant turn with no new text for this long is complete. The SDK's default is 2 s, but
+  // its clock takes a fragment to arrive when its interval ends; one delivered as its speech
+  // starts (a sentence part of 2-4 s, as the emulator does) would close the turn between two
+  // parts of one answer. 5 s keeps an answer whole; a user speaking still ends it at once.
+  assistantSilenceMs: 5000,
   coalesceMs: 50, // fragments of both speakers with the same interval: wait briefly for both
 };
 

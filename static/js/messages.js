@@ -9,6 +9,7 @@ export const CONNECT_TIMEOUT =
 export const SESSION_LIMIT =
   "This session reached its time limit. Press Start to continue in a new session.";
 export const RECONNECTING = "Connection lost — reconnecting…";
+export const CONNECTION_DROPPED = "The connection was lost.";
 export const RECONNECTED = "Reconnected. The conversation continues.";
 export const RECONNECT_FAILED =
   "The connection could not be restored. Your conversation is saved; press Retry to continue it.";

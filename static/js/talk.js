@@ -12,7 +12,14 @@ import {
   startLevelMeter,
   stopStream,
 } from "./audio.js";
-import { RECONNECTED, RECONNECTING, RECONNECT_FAILED, SESSION_ENDING_SOON, SESSION_ROLLOVER } from "./messages.js";
+import {
+  CONNECTION_DROPPED,
+  RECONNECTED,
+  RECONNECTING,
+  RECONNECT_FAILED,
+  SESSION_ENDING_SOON,
+  SESSION_ROLLOVER,
+} from "./messages.js";
 import { canRetryStart, capStage, reconnectDelay, shouldReconnect } from "./reconnect.js";
 import { createTools, describeCall, runToolCalls } from "./tools.js";
 import { createUi } from "./ui.js";
@@ -241,7 +248,7 @@ async function reconnect(current, end) {
       break;
     } catch (error) {
       if (current.closed) return;
-      if (!canRetryStart(error)) return giveUp(current, describeError(error), { retry: error.status !== 429 });
+      if (!canRetryStart(error)) return giveUp(current, `${CONNECTION_DROPPED} ${describeError(error)}`, { retry: error.status !== 429 });
     }
   }
   if (current.closed) return;

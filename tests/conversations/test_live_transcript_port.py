@@ -2,7 +2,8 @@
 openai SDK's TranscriptGrouper policy: random fragment sequences (speaker changes, overlaps,
 gaps, duplicates, empty deltas, timestamp resets, timer ticks) must give the same turns, texts,
 close reasons and timer deadlines through the JS port as through the SDK's own code, with the
-SDK's backchannel suppression off (we keep every word: this is an archive)."""
+SDK's backchannel suppression off (we keep every word: this is an archive) and the 5 s of
+assistant silence the port is configured with."""
 
 import json
 import random
@@ -22,13 +23,13 @@ TEXTS = ["hello", " there", "ok", "What's", " the weather", "", "yes.", "mhm", "
 def random_case(rnd: random.Random) -> list[dict]:
     ops, source_ms, now, count = [], 0, 0, 0
     for _ in range(rnd.randint(3, 25)):
-        now += rnd.choice([0, 10, 30, 60, 200, 700, 2500])
+        now += rnd.choice([0, 10, 30, 60, 200, 700, 2500, 6000])
         if rnd.random() > 0.75:
             ops.append({"op": "tick", "now": now})
             continue
         if rnd.random() < 0.1 and source_ms > 1000:
             source_ms = rnd.randint(0, source_ms)  # the session timeline goes backwards
-        start = source_ms + rnd.choice([0, 0, 100, 300, 600, 2100, 3000])
+        start = source_ms + rnd.choice([0, 0, 100, 300, 600, 2100, 3000, 5200])
         end = start + rnd.choice([0, 200, 500, 900])
         source_ms = end if rnd.random() < 0.8 else start
         count += 1
@@ -48,7 +49,9 @@ def random_case(rnd: random.Random) -> list[dict]:
 
 def sdk_replay(ops: list[dict]) -> list[list]:
     clock = [0]
-    state = TranscriptState(TranscriptGrouperOptions(backchannel_max_duration_ms=0), lambda: clock[0])
+    state = TranscriptState(
+        TranscriptGrouperOptions(backchannel_max_duration_ms=0, assistant_silence_ms=5000), lambda: clock[0]
+    )
     out = []
     for op in ops:
         clock[0] = op["now"]

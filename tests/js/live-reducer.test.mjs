@@ -43,7 +43,7 @@ test("a spoken weather question: user, acknowledgement, tool, answer, in order w
     [
       { type: "local.tool_results", results: [AMSTERDAM] },
       said("It's eleven degrees with light rain in Amsterdam.", 9100, 11600, "event_023"),
-      [{ type: "local.tick" }, 5_000], // 2 s of assistant silence close the answer
+      [{ type: "local.tick" }, 8_000], // 5 s of assistant silence close the answer
     ],
     question.state,
     { start: 1_200 },

@@ -61,11 +61,11 @@ test("an assistant fragment closer than 500 ms to the user's speech waits; the u
   assert.equal(later.at(-1).segment.text, "Sure");
 });
 
-test("an assistant turn closes after 2 s without text (inactivity), driven by wakeAt/tick", () => {
+test("an assistant turn closes after 5 s without text (inactivity), driven by wakeAt/tick", () => {
   const grouper = new TranscriptGrouper("live_1");
   feed(grouper, [[bot("It's eleven degrees.", 0, 1000), 100]]);
   const wake = grouper.wakeAt(200);
-  assert.equal(wake, 100 + 2000); // 2 s of session time after the fragment that arrived at 100
+  assert.equal(wake, 100 + 5000); // 5 s of session time after the fragment that arrived at 100
   assert.deepEqual(grouper.tick(wake - 1), []);
   assert.deepEqual(closed(grouper.tick(wake)), [["assistant", "It's eleven degrees.", "inactivity"]]);
   assert.equal(grouper.wakeAt(wake), null);
@@ -129,4 +129,14 @@ test("closeOpen ends the open turns but keeps grouping; the grouper is copied, n
   const next = copy.push(user("and Paris", 1000, 1500), 300);
   assert.deepEqual(next, []); // a new turn waits 50 ms for the other speaker's same-interval fragment
   assert.equal(copy.tick(350).at(-1).segment.text, "and Paris");
+});
+
+test("an answer delivered in parts as it is spoken (each part longer than 2 s) stays one turn", () => {
+  const grouper = new TranscriptGrouper("live_1");
+  const updates = feed(grouper, [
+    [bot("In Paris, Île-de-France, France it is", 10_000, 13_200), 1_000], // sent as the part starts
+    [bot(" 7 degrees and mainly clear. In", 13_200, 16_000), 4_200],
+    [bot(" Berlin it is 5 degrees.", 16_000, 18_500), 7_000],
+  ], 20_000);
+  assert.deepEqual(closed(updates), [["assistant", "In Paris, Île-de-France, France it is 7 degrees and mainly clear. In Berlin it is 5 degrees.", "inactivity"]]);
 });
