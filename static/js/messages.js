@@ -16,6 +16,7 @@ export const RECONNECT_FAILED =
 export const SESSION_ENDING_SOON =
   "This voice session ends in 5 minutes. The conversation will continue in a new session by itself.";
 export const SESSION_ROLLOVER = "Continuing the conversation in a new session…";
+export const SESSION_CONTINUED = "The session reached its time limit; the conversation continues in a new one.";
 export const SERVER_UNREACHABLE =
   "Could not reach the server. Check your connection and try again.";
 

@@ -4,6 +4,8 @@
 
 export const RECONNECT_DELAYS_MS = [1_000, 3_000, 10_000];
 export const CAP_WARNING_SECONDS = 5 * 60;
+// Roll over a little before the cap, so the new session is up before the upstream ends the old.
+export const CAP_MARGIN_SECONDS = 10;
 
 // The wait before reconnect attempt `attempt` (0-based), or null: give up.
 export function reconnectDelay(attempt) {
@@ -35,6 +37,11 @@ export function shouldReconnect(end) {
   }
 }
 
+// The session reached its maximum length upstream: continue as at the cap, not as a failure.
+export function isExpiry(end) {
+  return end?.kind === "cap" || (end?.kind === "error" && end.code === "session_expired") || (end?.kind === "closed" && end.reason === "expired");
+}
+
 // Whether starting the replacement session may be tried again after `error` (an ApiError from
 // our server, a ConnectionError from WebRTC, or anything else). A quota refusal (429) is said,
 // not retried; nor are a lost login, a deleted conversation or a server without a key (503).
@@ -45,10 +52,10 @@ export function canRetryStart(error) {
   return status >= 500 && status !== 503;
 }
 
-// "warn" once the session is within five minutes of its cap, "rollover" at the cap.
+// "warn" once the session is within five minutes of its cap, "rollover" just before it.
 export function capStage(elapsedSeconds, limitSeconds) {
   if (!limitSeconds) return "none";
-  if (elapsedSeconds >= limitSeconds) return "rollover";
+  if (elapsedSeconds >= limitSeconds - Math.min(CAP_MARGIN_SECONDS, limitSeconds / 10)) return "rollover";
   if (limitSeconds > CAP_WARNING_SECONDS && limitSeconds - elapsedSeconds <= CAP_WARNING_SECONDS) return "warn";
   return "none";
 }

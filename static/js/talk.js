@@ -17,10 +17,11 @@ import {
   RECONNECTED,
   RECONNECTING,
   RECONNECT_FAILED,
+  SESSION_CONTINUED,
   SESSION_ENDING_SOON,
   SESSION_ROLLOVER,
 } from "./messages.js";
-import { canRetryStart, capStage, reconnectDelay, shouldReconnect } from "./reconnect.js";
+import { canRetryStart, capStage, isExpiry, reconnectDelay, shouldReconnect } from "./reconnect.js";
 import { createTools, describeCall, runToolCalls } from "./tools.js";
 import { createUi } from "./ui.js";
 import { pickUpstream } from "./upstreams.js";
@@ -168,14 +169,15 @@ async function openSession(current) {
   if (current.muted) dispatch(session, { type: "local.mute", muted: true });
 }
 
-// Ends one session: with `graceful`, asks the upstream to close and waits (bounded) for its
-// final word; then posts whatever is left and closes the connection.
+// Ends one session: asks the upstream to close (GPT-Live: session.close, which also stops its
+// billing) and, with `graceful`, waits (bounded) for its final word (usage); then posts whatever
+// is left and closes the connection.
 async function closeSession(session, { graceful = false } = {}) {
   if (session.closed || session.stopping) return;
   session.stopping = true;
-  if (graceful && session.state && session.connection) {
+  if (session.state && session.connection) {
     dispatch(session, { type: "local.stop" });
-    await waitUntil(() => session.closed || !upstream.selectClosing(session.state), CLOSE_TIMEOUT_MS);
+    if (graceful) await waitUntil(() => session.closed || !upstream.selectClosing(session.state), CLOSE_TIMEOUT_MS);
   }
   if (session.closed) return;
   if (session.state) {
@@ -231,11 +233,11 @@ function sessionEnded(session, end) {
 async function reconnect(current, end) {
   if (current.reconnecting) return;
   current.reconnecting = true;
-  const planned = end.kind === "cap";
+  const planned = isExpiry(end);
   ui.showNotice(planned ? SESSION_ROLLOVER : RECONNECTING);
   ui.setConnection("connecting");
   ui.setStatus("reconnecting");
-  await closeSession(current.session, { graceful: planned });
+  await closeSession(current.session, { graceful: end.kind === "cap" });
   detachRemoteAudio(ui.remoteAudio);
   turns.flush(); // what is still queued goes out now rather than after its backoff
   for (let attempt = 0; ; attempt += 1) {
@@ -254,8 +256,7 @@ async function reconnect(current, end) {
   if (current.closed) return;
   current.reconnecting = false;
   connected(current);
-  if (planned) ui.showNotice("");
-  else showNoticeFor(RECONNECTED);
+  showNoticeFor(planned ? SESSION_CONTINUED : RECONNECTED);
 }
 
 function giveUp(current, message, { retry }) {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import { ApiError } from "../../static/js/api.js";
 import { MicrophoneError } from "../../static/js/audio.js";
-import { canRetryStart, capStage, reconnectDelay, shouldReconnect } from "../../static/js/reconnect.js";
+import { canRetryStart, capStage, isExpiry, reconnectDelay, shouldReconnect } from "../../static/js/reconnect.js";
 import { ConnectionError } from "../../static/js/webrtc.js";
 
 test("backoff: 1 s, 3 s, 10 s, then give up", () => {
@@ -55,12 +55,22 @@ test("a failed restart is retried for network trouble and server errors, not for
   for (const error of refused) assert.equal(canRetryStart(error), false, error.message);
 });
 
-test("the cap warning comes five minutes before the cap, the rollover at it", () => {
+test("the cap warning comes five minutes before the cap, the rollover ten seconds before it", () => {
   assert.equal(capStage(0, 3600), "none");
   assert.equal(capStage(3299, 3600), "none");
   assert.equal(capStage(3300, 3600), "warn");
-  assert.equal(capStage(3600, 3600), "rollover");
+  assert.equal(capStage(3589, 3600), "warn");
+  assert.equal(capStage(3590, 3600), "rollover");
   assert.equal(capStage(100, 0), "none"); // no cap known
   assert.equal(capStage(100, 240), "none"); // a cap shorter than the warning: no warning
-  assert.equal(capStage(240, 240), "rollover");
+  assert.equal(capStage(20, 30), "none");
+  assert.equal(capStage(27, 30), "rollover"); // a short cap: a tenth of it as margin
+});
+
+test("an upstream expiry is the cap, not a failure", () => {
+  assert.equal(isExpiry({ kind: "error", code: "session_expired" }), true);
+  assert.equal(isExpiry({ kind: "closed", reason: "expired" }), true);
+  assert.equal(isExpiry({ kind: "cap" }), true);
+  assert.equal(isExpiry({ kind: "lost" }), false);
+  assert.equal(isExpiry({ kind: "closed", reason: "connection_lost" }), false);
 });
