@@ -1,9 +1,4 @@
-"""The Responses backend a GPT-Live session delegates to: its conversation and its nested events.
-
-The scripted model (`emulator.model`) decides; this module shapes its decisions as the Responses
-streaming events GPT-Live forwards in `response.event` envelopes: lifecycle
-snapshots with `output: []`, `response.output_item.done` for function calls, `output_text.delta`.
-"""
+"""The Responses backend a GPT-Live session delegates to: its conversation and its nested events."""
 
 import json
 import math
@@ -30,7 +25,12 @@ class Turn:
 
 
 class Backend:
-    """The backend conversation of one live session (user text, function calls and their outputs)."""
+    """The backend conversation of one live session (user text, function calls and their outputs).
+
+    The scripted model (`emulator.model`) decides; this class shapes its decisions as the
+    Responses streaming events GPT-Live forwards in `response.event` envelopes: lifecycle
+    snapshots with `output: []`, `response.output_item.done` for function calls, text deltas.
+    """
 
     def __init__(self, config: dict) -> None:
         self.config = config

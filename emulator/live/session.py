@@ -1,14 +1,9 @@
-"""State machine of one GPT-Live session: client commands and caller audio in, server events out.
-
-Plugs into `emulator.calls.Call` like the Realtime `Session` (same constructor and methods), so
-both upstreams share the WebRTC plumbing, the recogniser and the speaker track.
-"""
+"""State machine of one GPT-Live session: client commands and caller audio in, server events out."""
 
 import asyncio
 import copy
 import json
 import logging
-import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -20,13 +15,11 @@ from ..knobs import Knobs
 from ..speech_in import Listener, Recognizer
 from . import config
 from .backend import Backend, Turn
+from .voice import INPUT_FRAGMENT_WORDS, Timeline, Voice, fragments, pieces
 
 logger = logging.getLogger(__name__)
 
 ACKNOWLEDGEMENT = "Let me check that for you."
-# Words per transcript fragment: user speech streams in small pieces, the voice in phrases.
-INPUT_FRAGMENT_WORDS = 3
-OUTPUT_FRAGMENT_WORDS = 6
 _STOP = re.compile(r"\b(stop|quiet|silence)\b", re.IGNORECASE)
 _UNSUPPORTED = {
     "session.start": "session.start is only sent on a Live WebSocket; this WebRTC session already "
@@ -38,7 +31,11 @@ _UNSUPPORTED = {
 
 
 class LiveSession:
-    """One live session; emits server events (dicts) through `emit`."""
+    """One live session; emits server events (dicts) through `emit`.
+
+    Plugs into `emulator.calls.Call` like the Realtime `Session` (same constructor and methods), so
+    both upstreams share the WebRTC plumbing, the recogniser and the speaker track.
+    """
 
     def __init__(
         self,
@@ -55,24 +52,25 @@ class LiveSession:
         self.knobs = knobs
         self.speaker = speaker
         self.recognizer = recognizer
-        self.synthesize = synthesize
         self.backend = Backend(self._responses_config())
+        self.timeline = Timeline()
+        voice = self.resource["audio"]["output"]["voice"]
+        self.voice = Voice(
+            speaker=speaker,
+            synthesize=synthesize,
+            timeline=self.timeline,
+            deliver=self._deliver,
+            knobs=knobs,
+            voice=voice if isinstance(voice, str) else config.DEFAULT_VOICE,  # custom voices: default
+        )
         self.closed = False
         self._send = emit
         self._on_close = on_close
-        self._started = time.monotonic()
-        # The timeline is the session clock minus a shift; a timeline reset (knob) makes the next
-        # timed event start at 0 again.
-        self._shift_ms = 0
-        self._reset_pending = False
-        self._audio_origin_ms: int | None = None
         self._listener = Listener()
+        self._audio_origin_ms: int | None = None
         self._utterance_start = 0
-        self._heard_until = 0
         self._muted = False
         self._ending = False
-        self._speech = asyncio.Lock()
-        self._playback: speech_out.Playback | None = None
         self._pending_delegation: str | None = None
         self._client_delegations: set[str] = set()
         self._acknowledgements: set[asyncio.Task] = set()
@@ -145,14 +143,14 @@ class LiveSession:
 
     def usage(self) -> dict:
         """Cumulative billable seconds: the prepaid initialisation counts until it is used up."""
-        elapsed = int(time.monotonic() - self._started)
+        elapsed = int(time.monotonic() - self.timeline.started)
         seconds = max(int(self.knobs.live_prepaid_seconds), elapsed)
         return {"seconds": seconds, "active_seconds": seconds, "paused_seconds": 0}
 
     async def _report_usage(self) -> None:
         while True:
             await asyncio.sleep(max(0.05, self.knobs.live_usage_interval))
-            elapsed = time.monotonic() - self._started
+            elapsed = time.monotonic() - self.timeline.started
             ratio = round(min(0.9, 0.01 + elapsed / 3600), 4)
             self.emit("session.usage.updated", usage=self.usage(), context_window={"usage_ratio": ratio})
 
@@ -178,21 +176,6 @@ class LiveSession:
             if event["type"] != "response.event" or selector.get("response_event") == event["event"]["type"]:
                 return True
         return False
-
-    def now_ms(self) -> int:
-        """Milliseconds on the session timeline (restarts at 0 after a timeline reset)."""
-        return self._timeline(self._clock_ms())
-
-    def _timeline(self, clock_ms: int) -> int:
-        if self._reset_pending:
-            self._reset_pending = False
-            self._shift_ms = clock_ms
-        return max(0, clock_ms - self._shift_ms)
-
-    def _clock_ms(self) -> int:
-        # Never before the end of the speech last heard: audio fed faster than real time (tests)
-        # must not make the answer start before the question ended.
-        return max(self._heard_until, int((time.monotonic() - self._started) * 1000))
 
     def _spawn(self, coroutine: Awaitable) -> asyncio.Task:
         task = asyncio.ensure_future(coroutine)
@@ -274,14 +257,14 @@ class LiveSession:
     def _on_session_instructions_append(self, event: dict, event_id: str | None) -> None:
         self._append(event, event_id, "instructions")
         if _STOP.search(event["content"]):
-            self._stop_talking()
+            self.voice.stop()
 
     def _on_session_thinking_append(self, event: dict, event_id: str | None) -> None:
         self._append(event, event_id, "thinking")
 
     def _on_session_commentary_append(self, event: dict, event_id: str | None) -> None:
         self._append(event, event_id, "commentary")
-        self._spawn(self._say(event["content"]))
+        self._spawn(self.voice.say(event["content"]))
 
     def _append(self, event: dict, event_id: str | None, kind: str) -> None:
         delegation_id = event["delegation_id"]
@@ -293,7 +276,7 @@ class LiveSession:
             )
         for task in self._acknowledgements:
             task.cancel()  # appended context replaces any pending spoken acknowledgement
-        now = self.now_ms()
+        now = self.timeline.now()
         self.emit(f"session.{kind}.appended", start_ms=now, end_ms=now, **_ack(event_id))
 
     def _on_response_item_create(self, event: dict, event_id: str | None) -> None:
@@ -323,12 +306,12 @@ class LiveSession:
         if self.closed:
             return
         if self._audio_origin_ms is None:
-            self._audio_origin_ms = self._clock_ms()
+            self._audio_origin_ms = self.timeline.clock_ms()
         for kind, ms, speech in self._listener.feed(bytes(len(pcm)) if self._muted else pcm):
             if kind == "start":
                 self._utterance_start = ms
                 # Full duplex: the model stops talking when the user starts.
-                self._stop_talking()
+                self.voice.stop()
             else:
                 start, end = self._audio_ms(self._utterance_start), self._audio_ms(ms)
                 self._spawn(self._hear(speech, start, end))
@@ -342,9 +325,16 @@ class LiveSession:
         if not text:
             return
         end_ms = max(end_ms, start_ms + 1)
-        self._heard_until = max(self._heard_until, end_ms)
-        start = self._timeline(start_ms)
-        self._fragments("session.input_transcript.delta", text, start, start + end_ms - start_ms)
+        self.timeline.heard_until = max(self.timeline.heard_until, end_ms)
+        start = self.timeline.at(start_ms)
+        fragments(
+            self._deliver,
+            "session.input_transcript.delta",
+            pieces(text, INPUT_FRAGMENT_WORDS),
+            start,
+            start + end_ms - start_ms,
+            duplicate=self.knobs.live_duplicate_transcripts,
+        )
         await self._react(text)
 
     async def _react(self, text: str) -> None:
@@ -357,7 +347,7 @@ class LiveSession:
             await self._delegate(None, delegation)
         else:
             reply = model.plan([_user_item(text)], [], "none").text
-            await self._say(reply)
+            await self.voice.say(reply)
 
     async def _delegate(self, respond: Callable[[str], Turn] | None, delegation: dict) -> None:
         delegation_id = new_id("item")
@@ -367,7 +357,7 @@ class LiveSession:
             self._client_delegations.add(delegation_id)
         self.emit(
             "session.delegation.created",
-            offset_ms=self.now_ms(),
+            offset_ms=self.timeline.now(),
             delegation={"id": delegation_id, "type": "delegation", **target},
         )
         acknowledged = asyncio.Event()
@@ -381,95 +371,17 @@ class LiveSession:
 
     async def _acknowledge(self, delay_ms: int, spoken: asyncio.Event) -> None:
         await asyncio.sleep(delay_ms / 1000)
-        await self._say(ACKNOWLEDGEMENT, started=spoken)
+        await self.voice.say(ACKNOWLEDGEMENT, started=spoken)
 
     async def _backend_turn(self, turn: Turn, delegation_id: str | None, event_id: str | None) -> None:
         for nested in turn.events:
             self.emit("response.event", delegation_id=delegation_id, event=nested, **_ack(event_id))
         if turn.spoken:
-            await self._say(turn.spoken)
-
-    # -- speech out ------------------------------------------------------------------------
-
-    async def _say(self, text: str, started: asyncio.Event | None = None) -> None:
-        """Speak `text` after anything already being said, with matching transcript fragments."""
-        try:
-            async with self._speech:
-                voice = self.resource["audio"]["output"]["voice"]
-                pcm = await self.synthesize(text, voice=voice if isinstance(voice, str) else "marin")
-                playback = self._playback = self.speaker.play(pcm)
-                start = self.now_ms()
-                pieces = _pieces(text, OUTPUT_FRAGMENT_WORDS)
-                duration = max(1, playback.duration_ms)
-                offset = 0
-                for index, piece in enumerate(pieces):
-                    share = (
-                        duration * len(piece) // len(text) if index < len(pieces) - 1 else duration - offset
-                    )
-                    self._fragments(
-                        "session.output_transcript.delta",
-                        piece,
-                        start + offset,
-                        start + offset + share,
-                        split=False,
-                    )
-                    if started:
-                        started.set()
-                    offset += share
-                    if index < len(pieces) - 1 and await _stopped(playback, share / 1000):
-                        return
-                await playback.done
-                if self.knobs.live_timeline_reset:
-                    self._reset_pending = True
-        finally:
-            if started:
-                started.set()
-
-    def _stop_talking(self) -> None:
-        if self._playback is not None and not self._playback.done.done():
-            self.speaker.clear()
-
-    def _fragments(self, type: str, text: str, start_ms: int, end_ms: int, *, split: bool = True) -> None:
-        """Emit `text` as transcript fragments spread over [start_ms, end_ms) on the timeline."""
-        pieces = _pieces(text, INPUT_FRAGMENT_WORDS) if split else [text]
-        span = end_ms - start_ms
-        position = start_ms
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            end = end_ms if last else start_ms + span * sum(map(len, pieces[: index + 1])) // len(text)
-            event = {
-                "type": type,
-                "event_id": new_id("event"),
-                "delta": piece,
-                "start_ms": position,
-                "end_ms": max(end, position),
-            }
-            self._deliver(event)
-            if self.knobs.live_duplicate_transcripts:
-                self._deliver(dict(event))  # redelivery: same event_id
-            position = max(end, position)
+            await self.voice.say(turn.spoken)
 
     def _responses_config(self) -> dict:
         delegation = self.resource["delegation"]
         return delegation.get("responses") or {"model": "none"}
-
-
-def _pieces(text: str, size: int) -> list[str]:
-    """Cut text into even fragments of at most `size` words; later fragments keep their space."""
-    words = text.split(" ")
-    count = math.ceil(len(words) / size)
-    bounds = [round(i * len(words) / count) for i in range(count + 1)]
-    pieces = [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
-    return [piece if index == 0 else f" {piece}" for index, piece in enumerate(pieces)]
-
-
-async def _stopped(playback: speech_out.Playback, seconds: float) -> bool:
-    """Wait `seconds` of playback; return True if the audio was cleared meanwhile."""
-    try:
-        played = await asyncio.wait_for(asyncio.shield(playback.done), timeout=seconds)
-    except TimeoutError:
-        return False
-    return played is False
 
 
 def _ack(event_id: str | None) -> dict:

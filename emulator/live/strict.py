@@ -1,8 +1,7 @@
-"""Strict validation with the `openai` package's GPT-Live models, answered as upstream errors.
+"""Strict validation with the `openai` package's GPT-Live models, answered as upstream errors."""
 
-The SDK's models accept unknown fields and try every member of a union; the real server rejects
-unknown fields and reports the one mistake that matters. This module does both on top of pydantic.
-"""
+# The SDK's models accept unknown fields and try every member of a union; the real server rejects
+# unknown fields and reports the one mistake that matters. This module does both on top of pydantic.
 
 from typing import Any
 
