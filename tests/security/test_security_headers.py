@@ -84,6 +84,7 @@ def assert_security_headers(response, settings, url):
     assert response["Referrer-Policy"] == "same-origin", url
     assert response["X-Content-Type-Options"] == "nosniff", url
     assert "microphone=(self)" in response["Permissions-Policy"].replace(" ", ""), url
+    assert_not_stored(response, url)
 
     # Whatever the page runs is ours: our own files, or inline code carrying this response's nonce.
     nonces = [s[len("'nonce-") : -1] for s in csp["script-src"] if s.startswith("'nonce-")]
@@ -94,6 +95,12 @@ def assert_security_headers(response, settings, url):
         f"{url}: a style attribute, which style-src 'self' blocks"
     )
     return nonces
+
+
+def assert_not_stored(response, url):
+    """Pages and API answers may carry personal data: no browser or proxy cache may keep them."""
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    assert {"no-store", "private"} <= directives, f"{url}: Cache-Control {response.get('Cache-Control')!r}"
 
 
 def get(client, url):
@@ -166,6 +173,15 @@ def test_json_answers_send_the_headers_too(alice_api, alice_conversation, settin
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["X-Frame-Options"] == "DENY"
         assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+        assert_not_stored(response, url)
+
+
+def test_exports_and_token_answers_are_never_stored(alice_token_api, alice_conversation):
+    conversation = f"/api/conversations/{alice_conversation.pk}/"
+    urls = [conversation, f"{conversation}turns/", "/api/export/", "/api/schema/", "/api/weather/"]
+    urls += [f"{conversation}export/?format={fmt}" for fmt in ("json", "md", "txt", "csv", "srt")]
+    for url in urls:
+        assert_not_stored(alice_token_api.get(url), url)
 
 
 def test_the_page_lists_cover_every_page_of_our_apps():
