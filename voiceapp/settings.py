@@ -105,9 +105,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://voiceapp")}
-# A Redis outage degrades caching and throttling instead of failing requests with a 500.
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # A frozen Redis must not hold requests (issue 16): short socket timeouts, and a breaker that
+    # skips Redis for a few seconds after a failure (core/cache.py).
+    _redis_timeout = env.float("CACHE_SOCKET_TIMEOUT", default=0.5)
+    CACHES["default"]["OPTIONS"] = {
+        "SOCKET_CONNECT_TIMEOUT": _redis_timeout,
+        "SOCKET_TIMEOUT": _redis_timeout,
+        "REDIS_CLIENT_CLASS": "core.cache.GuardedRedis",
+        **CACHES["default"].get("OPTIONS", {}),
+    }
+# A Redis outage degrades caching instead of failing requests with a 500; core/cache.py logs one
+# line per outage instead of a traceback per cache call.
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
