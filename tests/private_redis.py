@@ -29,6 +29,11 @@ class PrivateRedis:
         finally:
             os.kill(self.process.pid, signal.SIGCONT)
 
+    def stop(self) -> None:
+        """Redis is gone: connections are refused."""
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
 
 @contextlib.contextmanager
 def private_redis() -> Iterator[PrivateRedis]:
@@ -47,6 +52,7 @@ def private_redis() -> Iterator[PrivateRedis]:
                 time.sleep(0.05)
         yield PrivateRedis(process, port)
     finally:
-        os.kill(process.pid, signal.SIGCONT)
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGCONT)
+            process.terminate()
+            process.wait(timeout=10)

@@ -1,7 +1,9 @@
 """The app as deployed, for tests that need real HTTP: gunicorn (gthread workers) in a subprocess."""
 
 import contextlib
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -83,3 +85,29 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 8) -> Iterator[tuple
             process.kill()
             text = process.communicate()[0].decode()
         output.extend(text.splitlines())
+
+
+def create_users(env: dict, usernames: list[str], password: str) -> dict[str, str]:
+    """Create the users, each with one conversation; returns {username: conversation id}."""
+    script = f"""
+import json
+from django.contrib.auth import get_user_model
+from conversations.models import Conversation
+ids = {{}}
+for name in {usernames!r}:
+    user = get_user_model().objects.create_user(name, password={password!r})
+    ids[name] = str(Conversation.objects.create(owner=user, model="gpt-realtime").pk)
+print(json.dumps(ids))
+"""
+    return json.loads(manage(env, "shell", "--no-imports", "-c", script).strip().splitlines()[-1])
+
+
+def log_in(client: httpx.Client, username: str, password: str) -> None:
+    """Log in through the login form, as a browser does; later posts carry the CSRF header."""
+    page = client.get("/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = client.post(
+        "/accounts/login/", data={"username": username, "password": password, "csrfmiddlewaretoken": token}
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    client.headers["X-CSRFToken"] = client.cookies["csrftoken"]

@@ -194,7 +194,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Exact under concurrency (atomic counters), and closed for paid scopes when the cache is down.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "weather": env.str("WEATHER_THROTTLE_RATE", default="60/min"),
         "turns": env.str("TURNS_THROTTLE_RATE", default="600/min"),
@@ -203,6 +204,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Rate-limit scopes that cost money (upstream calls, quota): refused while the cache cannot count.
+RATE_LIMIT_FAIL_CLOSED = ["mint", "weather"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "VoiceApp API",
     "DESCRIPTION": "Conversation history, transcript export and the weather tool of VoiceApp.",

@@ -1,37 +1,15 @@
 """SQLite, the default database, under a few concurrent users: the app as deployed (gunicorn, two
 worker processes) on a fresh SQLite file, users posting turns while reading their history."""
 
-import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.served_app import app_env, gunicorn, manage
+from tests.served_app import app_env, create_users, gunicorn, log_in, manage
 
 USERS = 4
 TURNS_EACH = 50
 PASSWORD = "load-test-password-8c1e"
-SEED = f"""
-import json
-from django.contrib.auth import get_user_model
-from conversations.models import Conversation
-ids = {{}}
-for n in range({USERS}):
-    user = get_user_model().objects.create_user(f"user{{n}}", password="{PASSWORD}")
-    ids[user.username] = str(Conversation.objects.create(owner=user, model="gpt-realtime").pk)
-print(json.dumps(ids))
-"""
-
-
-def _log_in(client: httpx.Client, username: str) -> None:
-    page = client.get("/accounts/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = client.post(
-        "/accounts/login/", data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
-    )
-    assert answer.status_code == 302, answer.text[:500]
-    client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
 
 
 def _turn(username: str, n: int) -> dict:
@@ -56,7 +34,7 @@ def _user_session(base: str, username: str, conversation: str) -> list[tuple[str
     answers = []
     url = f"/api/conversations/{conversation}/"
     with httpx.Client(base_url=base, timeout=60) as client:
-        _log_in(client, username)
+        log_in(client, username, PASSWORD)
         for n in range(TURNS_EACH):
             body = _turn(username, n)
             answers.append(("post", client.post(f"{url}turns/", json=body).status_code))
@@ -77,7 +55,7 @@ def test_a_few_concurrent_users_on_sqlite_get_no_errors(tmp_path):
         DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path / 'load.sqlite3'}", CACHE_URL="locmemcache://load"
     )
     manage(env, "migrate", "--noinput")
-    conversations = json.loads(manage(env, "shell", "-c", SEED).strip().splitlines()[-1])
+    conversations = create_users(env, [f"user{n}" for n in range(USERS)], PASSWORD)
 
     with gunicorn(env, workers=2, threads=4) as (base, log), ThreadPoolExecutor(USERS) as pool:
         results = list(pool.map(lambda item: _user_session(base, *item), conversations.items()))
