@@ -9,19 +9,17 @@ cost money (RATE_LIMIT_FAIL_CLOSED) refuse the request; the others let it throug
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework import status, throttling
-
-from core.errors import ServiceError
-
-RETRY_WHEN_UNAVAILABLE = 30
-UNAVAILABLE = "This is unavailable for a moment. Please try again in a minute."
+from rest_framework import exceptions, status, throttling
 
 
-class RateLimitUnavailable(ServiceError):
+class RateLimitUnavailable(exceptions.APIException):
+    """The cache cannot count right now. (An APIException, not a core.errors.ServiceError: DRF
+    imports this module while core.errors is still importing DRF.)"""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-
-    def __init__(self):
-        super().__init__(UNAVAILABLE, retry_after=RETRY_WHEN_UNAVAILABLE)
+    default_detail = "This is unavailable for a moment. Please try again in a minute."
+    default_code = "rate_limit_unavailable"
+    wait = 30  # seconds, sent as Retry-After
 
 
 def hit(key: str, *, limit: int, window: int, fail_closed: bool) -> tuple[bool, int]:
@@ -65,6 +63,8 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
         if not self.scope:
             return True
         self.rate = self.get_rate()
+        if self.rate is None:
+            return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         key = self.get_cache_key(request, view)
         if key is None:
