@@ -107,6 +107,14 @@ def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
     return with_stats(Conversation.objects.for_user(user)).order_by("-created_at", "pk")
 
 
+def account_counts(*, user: AbstractBaseUser) -> dict:
+    """How many conversations and turns the user has ("conversation_count", "turn_count")."""
+    return {
+        "conversation_count": Conversation.objects.for_user(user).count(),
+        "turn_count": Turn.objects.filter(conversation__owner=user).count(),
+    }
+
+
 def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
     """The conversations of `queryset` matching `query`, with a highlighted snippet (conversations/search.py)."""
     return search.search_conversations(queryset, query)

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from conversations.models import Conversation, Turn
+from conversations import selectors
 from privacy import services
 from privacy.forms import DeleteAccountForm
 
@@ -21,11 +21,7 @@ def delete_account(request):
         logout(request)
         request.session["account_deleted"] = True  # the new, anonymous session: shows the done page once
         return redirect("privacy:deleted")
-    context = {
-        "form": form,
-        "conversation_count": Conversation.objects.for_user(request.user).count(),
-        "turn_count": Turn.objects.filter(conversation__owner=request.user).count(),
-    }
+    context = {"form": form, **selectors.account_counts(user=request.user)}
     return render(request, "privacy/account_confirm_delete.html", context, status=400 if form.errors else 200)
 
 
