@@ -215,6 +215,7 @@ USAGE_COUNT_MAX = 2_147_483_647
 USAGE_COST_MAX = Decimal("999999.999999")
 # Sums of costs: room for any number of rows at USAGE_COST_MAX.
 TOTAL_COST_DIGITS = 24
+# The token counts of a usage row: stored by services, shown by the API and exports, bounded below.
 USAGE_COUNTS = ("text_in", "text_cached", "audio_in", "audio_cached", "text_out", "audio_out", "total_tokens")
 
 

@@ -9,7 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
-from conversations.models import TOTAL_COST_DIGITS, TURN_FIELDS, TURN_INPUT_FIELDS, Conversation, Turn, Usage
+from conversations.models import (
+    TOTAL_COST_DIGITS,
+    TURN_FIELDS,
+    TURN_INPUT_FIELDS,
+    USAGE_COUNTS,
+    Conversation,
+    Turn,
+    Usage,
+)
 
 
 class SessionGrantSerializer(serializers.Serializer):
@@ -136,16 +144,7 @@ class TurnInSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return attrs
 
 
-USAGE_FIELDS = (
-    "total_tokens",
-    "text_in",
-    "text_cached",
-    "audio_in",
-    "audio_cached",
-    "text_out",
-    "audio_out",
-    "cost",
-)
+USAGE_FIELDS = (*USAGE_COUNTS, "cost")
 _DATETIMES = [
     name
     for name, field in TURN_FIELDS.items()

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
-from conversations.models import TURN_FIELDS, USAGE_COST_MAX, Conversation, Turn, Usage
+from conversations.models import TURN_FIELDS, USAGE_COST_MAX, USAGE_COUNTS, Conversation, Turn, Usage
 from conversations.upstreams import TokenCounts, realtime
 
 logger = logging.getLogger(__name__)
@@ -18,15 +18,6 @@ TITLE_WORDS = 8
 PRUNE_BATCH = 500
 MILLION = Decimal(1_000_000)
 COST_PLACES = Decimal("0.000001")
-STORED_COUNTS = (
-    "text_in",
-    "text_cached",
-    "audio_in",
-    "audio_cached",
-    "text_out",
-    "audio_out",
-    "total_tokens",
-)
 POSITION_MAX = 2_147_483_647  # the position column's largest value (PostgreSQL integer)
 
 # --- Storing turns -----------------------------------------------------------------
@@ -217,7 +208,7 @@ def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
             "day": timezone.localdate(when),
             # Operator-set prices could still price a plausible response beyond the column.
             "cost": min(cost, USAGE_COST_MAX) if cost is not None else Decimal(0),
-            **{field: getattr(counts, field) for field in STORED_COUNTS},
+            **{field: getattr(counts, field) for field in USAGE_COUNTS},
         },
     )
 
