@@ -1,11 +1,15 @@
+import tracemalloc
+from io import StringIO
+
 import pytest
 from account_helpers import give_everything, rows_of, table_sizes, user_tables
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from conversations.models import Conversation
+from conversations.models import Conversation, Turn
 from privacy import services
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +159,54 @@ def test_the_admin_delete_button_of_one_user_deletes_their_data_too(client, staf
     response = client.post(f"/admin/auth/user/{alice.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert {label: count for label, count in rows_of(alice).items() if count} == {}
+
+
+def account_with(django_user_model, name: str, conversations: int, turns: int):
+    user = django_user_model.objects.create_user(name)
+    rows = []
+    for number in range(conversations):
+        conversation = Conversation.objects.create(owner=user, title=f"{name} {number}")
+        rows += [
+            Turn(conversation=conversation, item_id=f"i{n}", role="user", position=n, text="Hello " * 30)
+            for n in range(turns)
+        ]
+    Turn.objects.bulk_create(rows, batch_size=1000)
+    return user
+
+
+def peak_memory_of_deletion(user) -> int:
+    tracemalloc.start()
+    try:
+        services.delete_account(user=user)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_deleting_a_five_times_larger_account_takes_no_more_memory(django_user_model, monkeypatch):
+    monkeypatch.setattr(services, "CONVERSATIONS_PER_DELETE", 5)
+    small = account_with(django_user_model, "small", conversations=20, turns=30)
+    large = account_with(django_user_model, "large", conversations=100, turns=30)
+    peak_memory_of_deletion(account_with(django_user_model, "warm-up", conversations=5, turns=30))
+
+    small_peak, large_peak = peak_memory_of_deletion(small), peak_memory_of_deletion(large)
+
+    assert not Turn.objects.exists()
+    assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
+
+
+def test_an_operator_deletes_a_huge_account_from_the_command_line(two_full_accounts):
+    alice, bob = two_full_accounts
+    bob_rows = rows_of(bob)
+    out = StringIO()
+    call_command("delete_account", "alice", "--yes", stdout=out)
+    assert out.getvalue().strip() == 'Deleted the account "alice" with all its data.'
+    assert {label: count for label, count in rows_of(alice).items() if count} == {}
+    assert rows_of(bob) == bob_rows
+
+
+def test_the_command_names_an_unknown_account_and_deletes_nothing(two_full_accounts):
+    before = table_sizes()
+    with pytest.raises(CommandError, match='There is no account "carol"; nothing was deleted.'):
+        call_command("delete_account", "carol", "--yes")
+    assert table_sizes() == before
