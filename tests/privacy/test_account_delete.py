@@ -210,3 +210,11 @@ def test_the_command_names_an_unknown_account_and_deletes_nothing(two_full_accou
     with pytest.raises(CommandError, match='There is no account "carol"; nothing was deleted.'):
         call_command("delete_account", "carol", "--yes")
     assert table_sizes() == before
+
+
+def test_the_command_asks_first_and_a_no_keeps_everything(two_full_accounts, monkeypatch):
+    before = table_sizes()
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    with pytest.raises(CommandError, match="Nothing was deleted."):
+        call_command("delete_account", "alice")
+    assert table_sizes() == before
