@@ -1,4 +1,4 @@
-"""The repository documents itself: it cites no notes kept outside it."""
+"""The repository documents itself: it cites no notes kept outside it, and the files its\ndocumentation names exist."""
 
 import re
 import subprocess
@@ -34,3 +34,22 @@ def test_no_tracked_file_cites_notes_outside_the_repository():
         for match in OUTSIDE_CITATION.finditer(text)
     ]
     assert citations == [], "Cite docs/ in this repository instead:\n" + "\n".join(citations)
+
+
+# A file path inside the repository, e.g. "conversations/upstreams/realtime.py" or "docs/account-data.md".
+REPOSITORY_PATH = re.compile(
+    r"(?<![\w./-])([\w-]+)((?:/[\w.-]+)+\.(?:py|md|js|mjs|html|css|toml|txt|json|sh|cfg))\b"
+)
+
+
+def test_every_repository_file_the_documentation_names_exists():
+    files = tracked_text_files()
+    top_level_folders = {path.split("/")[0] for path in files if "/" in path}
+    missing = [
+        f"{name}: {match.group()}"
+        for name, text in files.items()
+        if name.endswith(".md")
+        for match in REPOSITORY_PATH.finditer(text)
+        if match.group(1) in top_level_folders and not (ROOT / match.group()).exists()
+    ]
+    assert missing == [], "These files are not in the repository:\n" + "\n".join(missing)
