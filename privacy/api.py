@@ -35,11 +35,14 @@ class AccountDataView(APIView):
         },
     )
     def get(self, request):
-        response = StreamingHttpResponse(
-            services.export_account(user=request.user), content_type="application/json"
-        )
-        name = slugify(request.user.get_username()) or "account"
-        filename = f"voiceapp-data-{name}-{timezone.localdate():%Y-%m-%d}.json"
-        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-        add_never_cache_headers(response)  # personal data: no cache may keep a copy
-        return response
+        return account_data_response(request.user)
+
+
+def account_data_response(user) -> StreamingHttpResponse:
+    """The user's data as a streamed JSON attachment that no cache may keep."""
+    response = StreamingHttpResponse(services.export_account(user=user), content_type="application/json")
+    name = slugify(user.get_username()) or "account"
+    filename = f"voiceapp-data-{name}-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    add_never_cache_headers(response)
+    return response

@@ -181,3 +181,26 @@ def test_memory_stays_flat_when_the_account_grows_fivefold(django_user_model, mo
 
     assert large_size > 4.5 * small_size  # five times the data...
     assert large_peak < 1.5 * small_peak, (small_peak, large_peak)  # ...not five times the memory
+
+
+def test_staff_download_one_users_data_from_the_admin(client, staff, alice_full, bob):
+    client.force_login(staff)
+    response = client.post(
+        "/admin/auth/user/", {"action": "download_data", "_selected_action": [alice_full.pk]}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="voiceapp-data-alice-')
+    assert "no-store" in response["Cache-Control"]
+    data = json.loads(b"".join(response.streaming_content))
+    assert data["account"]["username"] == "alice"
+    assert len(data["conversations"]) == 2
+
+
+def test_the_admin_download_takes_one_user_at_a_time(client, staff, alice_full, bob):
+    client.force_login(staff)
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "download_data", "_selected_action": [alice_full.pk, bob.pk]},
+        follow=True,
+    )
+    assert "Select exactly one user to download their data." in response.content.decode()
