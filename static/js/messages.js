@@ -1,13 +1,9 @@
 // Human sentences for everything that can go wrong on the talk page. Pure: tested by node.
 
-export const CONNECTION_LOST =
-  "The connection to the voice service was lost. Press Start to reconnect.";
 export const CONNECTION_FAILED =
   "Could not connect to the voice service. Check your network (a firewall may block WebRTC) and press Start to try again.";
 export const CONNECT_TIMEOUT =
   "The voice service did not answer in time. Press Start to try again.";
-export const SESSION_LIMIT =
-  "This session reached its time limit. Press Start to continue in a new session.";
 export const RECONNECTING = "Connection lost — reconnecting…";
 export const CONNECTION_DROPPED = "The connection was lost.";
 export const RECONNECTED = "Reconnected. The conversation continues.";
