@@ -218,3 +218,15 @@ def test_the_command_asks_first_and_a_no_keeps_everything(two_full_accounts, mon
     with pytest.raises(CommandError, match="Nothing was deleted."):
         call_command("delete_account", "alice")
     assert table_sizes() == before
+
+
+def test_the_only_administrator_cannot_leave_the_site_without_one(client, staff, django_user_model):
+    client.force_login(staff)
+    response = client.post("/accounts/delete/", {"password": PASSWORD})
+    assert response.status_code == 400
+    assert "You are the only administrator" in response.content.decode()
+    assert django_user_model.objects.filter(pk=staff.pk).exists()
+
+    django_user_model.objects.create_superuser("second", "second@example.com", PASSWORD)
+    assert client.post("/accounts/delete/", {"password": PASSWORD}).status_code == 302
+    assert not django_user_model.objects.filter(pk=staff.pk).exists()
