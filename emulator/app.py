@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from . import session_config, weather
-from .calls import Calls
+from .calls import Call, Calls
 from .errors import ApiError, invalid_value, unknown_parameter
 from .ids import new_id
 from .knobs import Knobs
@@ -160,12 +160,7 @@ async def create_call(request: web.Request) -> web.Response:
         )
     if not offer.strip().startswith("v=0"):
         raise ApiError("Invalid SDP offer.", code="invalid_offer", param="sdp")
-    call = request.app[CALLS].create(config)
-    try:
-        answer = await call.answer(offer)
-    except ValueError as exc:
-        await call.close()
-        raise ApiError(f"Invalid SDP offer: {exc}", code="invalid_offer", param="sdp") from None
+    call, answer = await _start_call(request, offer, param="sdp", config=config)
     logger.info("call %s started", call.id)
     return web.Response(
         status=201,
@@ -190,16 +185,28 @@ async def create_live_session(request: web.Request) -> web.Response:
     if not offer.strip().startswith("v=0"):
         raise ApiError("Invalid SDP offer.", code="invalid_offer", param="transport.sdp")
     resource = live_config.resolve(session, session_id=new_id("live"), lifetime_s=knobs.session_limit)
-    call = request.app[CALLS].create(resource, session_class=LiveSession, call_id=resource["id"])
-    try:
-        answer = await call.answer(offer)
-    except ValueError as exc:
-        await call.close()
-        raise ApiError(f"Invalid SDP offer: {exc}", code="invalid_offer", param="transport.sdp") from None
+    call, answer = await _start_call(
+        request,
+        offer,
+        param="transport.sdp",
+        config=resource,
+        session_class=LiveSession,
+        call_id=resource["id"],
+    )
     logger.info("live session %s started", call.id)
     return web.json_response(
         {"session": {"id": call.id}, "transport": {"type": "webrtc", "sdp": answer}}, status=201
     )
+
+
+async def _start_call(request: web.Request, offer: str, *, param: str, **create) -> tuple[Call, str]:
+    """Create a call (Realtime or GPT-Live) and answer its SDP offer; a bad offer closes it again."""
+    call = request.app[CALLS].create(**create)
+    try:
+        return call, await call.answer(offer)
+    except ValueError as exc:
+        await call.close()
+        raise ApiError(f"Invalid SDP offer: {exc}", code="invalid_offer", param=param) from None
 
 
 async def _multipart_offer(request: web.Request) -> tuple[str, dict]:
