@@ -30,7 +30,7 @@ class TurnInline(admin.TabularInline):
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     list_display = ("display_title", "owner", "started_at", "duration", "turns", "status", "model", "cost")
-    list_filter = ("status", "model", "started_at", "created_at")
+    list_filter = ("status", "upstream", "model", "started_at", "created_at")
     search_fields = ("title",)  # the search box; get_search_results does the searching
     search_help_text = "Searches titles, usernames and transcript text (whole words, as in the history page)."
     show_full_result_count = False  # a second count of every conversation per search page
@@ -40,6 +40,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "id",
         "owner",
         "status",
+        "upstream",
         "model",
         "voice",
         "session_count",
@@ -87,9 +88,10 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Usage)
 class UsageAdmin(admin.ModelAdmin):
-    """Token counts and estimated cost per response; the list ends with totals per user and per day."""
+    """The usage ledger: tokens per response, or a GPT-Live session's billed seconds, each with its
+    estimated cost; the list ends with totals per user and per day."""
 
-    list_display = ("day", "user", "conversation", "model", "total_tokens", "cost")
+    list_display = ("day", "user", "conversation", "model", "total_tokens", "seconds", "cost")
     list_filter = ("day", "model")
     search_fields = ("user__username",)
     list_select_related = ("user", "conversation")
@@ -120,9 +122,11 @@ class SessionGrantAdmin(admin.ModelAdmin):
         "outcome",
         "upstream_status",
         "upstream_request_id",
+        "upstream_session_id",
+        "detail",
     )
     list_filter = ("outcome", "model", "created_at")
-    search_fields = ("user__username", "upstream_request_id")
+    search_fields = ("user__username", "upstream_request_id", "upstream_session_id")
     list_select_related = ("user",)
     readonly_fields = [f.name for f in SessionGrant._meta.fields]
 

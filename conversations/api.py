@@ -1,4 +1,4 @@
-"""REST API of conversations: session mint, turn ingest, history and export."""
+"""REST API of conversations: voice session start, turn and usage ingest, history and export."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -23,8 +23,12 @@ from conversations.serializers import (
     ConversationDetailSerializer,
     ConversationSerializer,
     ConversationUpdateSerializer,
+    LiveSessionRequestSerializer,
+    LiveSessionSerializer,
     SessionGrantSerializer,
     SessionRequestSerializer,
+    SessionUsageInSerializer,
+    SessionUsageSerializer,
     TurnInSerializer,
     TurnSerializer,
 )
@@ -61,7 +65,11 @@ class SessionView(APIView):
     parser_classes = [BoundedJSONParser]
     throttle_scope = "mint"
 
-    @extend_schema(request=SessionRequestSerializer, responses={201: SessionGrantSerializer})
+    @extend_schema(
+        description="VOICE_API=realtime only; with VOICE_API=live it answers 409 (use /live/session/).",
+        request=SessionRequestSerializer,
+        responses={201: SessionGrantSerializer},
+    )
     def post(self, request):
         body = SessionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -69,6 +77,35 @@ class SessionView(APIView):
             user=request.user, upstream="realtime", conversation_id=body.validated_data.get("conversation")
         )
         return Response(SessionGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+@method_decorator(never_cache, name="dispatch")
+class LiveSessionView(APIView):
+    """Start a GPT-Live session: relay the page's SDP offer upstream with the server key, return the answer."""
+
+    # Same policy as SessionView: the page's own session only, never an API token.
+    authentication_classes = [SessionAuthentication]
+    parser_classes = [BoundedJSONParser]
+    throttle_scope = "mint"
+
+    @extend_schema(
+        description=(
+            "VOICE_API=live only; with VOICE_API=realtime it answers 409 (use /realtime/session/). "
+            "Each call opens (and bills) one GPT-Live session; it is never retried."
+        ),
+        request=LiveSessionRequestSerializer,
+        responses={201: LiveSessionSerializer},
+    )
+    def post(self, request):
+        body = LiveSessionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        started = minting.start_session(
+            user=request.user,
+            upstream="live",
+            conversation_id=body.validated_data.get("conversation"),
+            offer_sdp=body.validated_data["sdp"],
+        )
+        return Response(LiveSessionSerializer(started).data, status=status.HTTP_201_CREATED)
 
 
 class DownloadNegotiation(DefaultContentNegotiation):
@@ -156,6 +193,33 @@ class TurnIngestView(APIView):
         turns, created = services.record_turns(conversation=conversation, turns=items)
         data = TurnSerializer(turns, many=True).data if batch else TurnSerializer(turns[0]).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SessionUsageView(APIView):
+    """Store a GPT-Live session's usage snapshot (cumulative seconds) in the usage ledger."""
+
+    throttle_scope = "turns"
+    parser_classes = [BoundedJSONParser]
+
+    @extend_schema(
+        operation_id="conversations_usage_create",
+        description=(
+            "Upsert of one GPT-Live session's time snapshot, from session.usage.updated or "
+            "session.closed. Snapshots are cumulative: a number smaller than the stored one is "
+            "ignored, never summed. A new session line answers 201, an update 200."
+        ),
+        request=SessionUsageInSerializer,
+        responses={201: SessionUsageSerializer, 200: SessionUsageSerializer},
+    )
+    def post(self, request, pk):
+        conversation = selectors.owned_conversation(user=request.user, pk=pk)
+        body = SessionUsageInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        line, created = services.record_session_time(conversation=conversation, **body.validated_data)
+        return Response(
+            SessionUsageSerializer(line).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 def _export_format(request, allowed) -> str:

@@ -72,9 +72,13 @@ def _md(text: str) -> str:
 
 def _cost_line(conversation: Conversation) -> str:
     tokens = getattr(conversation, "total_tokens", 0)
+    # GPT-Live bills voice time; its only tokens are the delegation backend's.
+    counted = (
+        f"{tokens} backend tokens plus voice time" if conversation.upstream == "live" else f"{tokens} tokens"
+    )
     if not conversation.price_known:
-        return f"{tokens} tokens, price unknown for model {conversation.model or '(none)'}"
-    return f"{tokens} tokens, estimated cost ${getattr(conversation, 'total_cost', 0):.4f}"
+        return f"{counted}, price unknown for model {conversation.model or '(none)'}"
+    return f"{counted}, estimated cost ${getattr(conversation, 'total_cost', 0):.4f}"
 
 
 def _tool_summary(turn: Turn) -> str:

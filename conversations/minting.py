@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 HISTORY_TURNS = 12  # turns of a continued conversation replayed to the model
 HISTORY_TEXT = 500  # characters per replayed turn
+UPSTREAM_NAMES = {"realtime": "the OpenAI Realtime API", "live": "GPT-Live"}
 
 
 def start_session(
@@ -37,13 +38,16 @@ def start_session(
     ServiceError/UpstreamError with a sentence for the page. Every attempt past the ownership
     check is audited as a SessionGrant.
     """
+    _check_upstream_in_use(upstream)
     conversation = _owned_conversation(user, conversation_id)
     module = upstreams.get(upstream)
     config = module.session_config(_session_request(user, conversation))
     audit = SessionGrant(user=user, conversation=conversation, model=config.model)
     _take_quota_unit(user, audit)
     started = _start_upstream(module, config, offer_sdp=offer_sdp, user=user, audit=audit)
-    conversation = _record_start(user=user, conversation=conversation, started=started, audit=audit)
+    conversation = _record_start(
+        user=user, conversation=conversation, config=config, started=started, audit=audit
+    )
     logger.info("%s session started for user %s", upstream, user.pk)
     return {
         **started.browser,
@@ -51,6 +55,16 @@ def start_session(
         "model": started.model,
         "session": conversation.session_count,
     }
+
+
+def _check_upstream_in_use(upstream: str) -> None:
+    """A page loaded before the administrator switched VOICE_API asks the other endpoint: 409."""
+    if upstream != settings.VOICE_API:
+        raise ServiceError(
+            f"This server now runs its voice sessions on {UPSTREAM_NAMES[settings.VOICE_API]}. "
+            "Please reload the page.",
+            status_code=409,
+        )
 
 
 def _owned_conversation(user, conversation_id: uuid.UUID | None) -> Conversation | None:
@@ -64,6 +78,7 @@ def _session_request(user, conversation: Conversation | None) -> SessionRequest:
     return SessionRequest(
         voice=preference.voice,
         language=preference.language,
+        language_name=preference.get_language_display() if preference.language else "",
         instructions=preference.instructions,
         history=_history(conversation) if conversation else (),
         user_key=safety_identifier(user),
@@ -91,11 +106,16 @@ def _start_upstream(module, config: SessionConfig, *, offer_sdp, user, audit) ->
         raise
 
 
-def _record_start(*, user, conversation, started: UpstreamSession, audit: SessionGrant) -> Conversation:
+def _record_start(
+    *, user, conversation, config: SessionConfig, started: UpstreamSession, audit: SessionGrant
+) -> Conversation:
     with transaction.atomic():
-        conversation = _open_session(user=user, conversation=conversation, started=started)
+        conversation = _open_session(
+            user=user, conversation=conversation, upstream=config.upstream, started=started
+        )
         audit.conversation = conversation
         audit.upstream_request_id = started.request_id
+        audit.upstream_session_id = started.session_id
         audit.upstream_status = 200
         if started.expires_at:
             audit.expires_at = dt.datetime.fromtimestamp(started.expires_at, tz=dt.UTC)
@@ -137,15 +157,23 @@ def _seconds_until_tomorrow() -> int:
     return max(int((midnight - now).total_seconds()), 1)
 
 
-def _open_session(*, user, conversation: Conversation | None, started: UpstreamSession) -> Conversation:
+def _open_session(
+    *, user, conversation: Conversation | None, upstream: str, started: UpstreamSession
+) -> Conversation:
     now = timezone.now()
     if conversation is None:
         return Conversation.objects.create(
-            owner=user, model=started.model, voice=started.voice, session_count=1, started_at=now
+            owner=user,
+            upstream=upstream,
+            model=started.model,
+            voice=started.voice,
+            session_count=1,
+            started_at=now,
         )
     Conversation.objects.filter(pk=conversation.pk).update(
         session_count=F("session_count") + 1,
         status=Conversation.Status.ACTIVE,
+        upstream=upstream,
         model=started.model,
         voice=started.voice,
         ended_at=None,

@@ -1,4 +1,4 @@
-"""Conversations, their turns, and the audit and usage records of Realtime sessions."""
+"""Conversations, their turns, and the audit and usage records of voice sessions (Realtime or GPT-Live)."""
 
 import uuid
 from decimal import Decimal
@@ -46,6 +46,10 @@ class Conversation(models.Model):
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
 
+    class Upstream(models.TextChoices):
+        REALTIME = "realtime", "OpenAI Realtime"
+        LIVE = "live", "GPT-Live"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
@@ -54,7 +58,9 @@ class Conversation(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
     model = models.CharField(max_length=64, blank=True)
     voice = models.CharField(max_length=32, blank=True)
-    # How many Realtime sessions were opened for this conversation; turns carry their session number.
+    # The voice API of its latest session (VOICE_API): it decides how usage reports are read.
+    upstream = models.CharField(max_length=10, choices=Upstream, default=Upstream.REALTIME)
+    # How many voice sessions were opened for this conversation; turns carry their session number.
     session_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,8 +85,9 @@ class Conversation(models.Model):
 
     @property
     def price_known(self) -> bool:
-        """Whether REALTIME_PRICES has this conversation's model, so that its cost can be estimated."""
-        return self.model in settings.REALTIME_PRICES
+        """Whether the price tables have this conversation's model, so that its cost can be estimated
+        (per token: REALTIME_PRICES; GPT-Live per minute: LIVE_PRICES)."""
+        return self.model in settings.REALTIME_PRICES or self.model in settings.LIVE_PRICES
 
 
 class TurnQuerySet(models.QuerySet):
@@ -165,7 +172,8 @@ class Turn(models.Model):
 
 
 class SessionGrant(models.Model):
-    """Audit of one ephemeral-key mint: who, for which conversation, and how it went. Never the key."""
+    """Audit of one session start (a Realtime key mint or a GPT-Live create): who, for which
+    conversation, and how it went. Never a key."""
 
     class Outcome(models.TextChoices):
         GRANTED = "granted", "Granted"
@@ -184,6 +192,9 @@ class SessionGrant(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome)
     upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
     upstream_request_id = models.CharField(max_length=100, blank=True)
+    upstream_session_id = models.CharField(
+        max_length=100, blank=True, help_text="The GPT-Live session id (live_…), for support and ownership."
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     detail = models.CharField(max_length=300, blank=True)
 
@@ -220,12 +231,15 @@ USAGE_COUNTS = ("text_in", "text_cached", "audio_in", "audio_cached", "text_out"
 
 
 class Usage(models.Model):
-    """Token counts of one response (from response.done), with its estimated cost in USD.
+    """One line of the usage ledger, with its estimated cost in USD. Either:
 
-    Input counts include their cached part, as in the upstream usage object.
+    - the tokens of one response, on its turn (Realtime `response.done`; GPT-Live: the delegation
+      backend's tokens on the tool turn). Input counts include their cached part; or
+    - the session time of one GPT-Live session (`turn` empty, `session` set): the latest cumulative
+      snapshot of its billed seconds.
     """
 
-    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="usage")
+    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="usage", null=True, blank=True)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="usages")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usages")
     model = models.CharField(max_length=64, blank=True)
@@ -237,6 +251,12 @@ class Usage(models.Model):
     text_out = models.PositiveIntegerField(default=0)
     audio_out = models.PositiveIntegerField(default=0)
     total_tokens = models.PositiveIntegerField(default=0)
+    session = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The voice session within the conversation (session time only)."
+    )
+    seconds = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    active_seconds = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    paused_seconds = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
 
     class Meta:
@@ -249,7 +269,18 @@ class Usage(models.Model):
             models.CheckConstraint(
                 condition=Q(cost__gte=0, cost__lte=USAGE_COST_MAX), name="usage_cost_fits_its_column"
             ),
+            models.UniqueConstraint(
+                fields=["conversation", "session"],
+                condition=Q(turn__isnull=True),
+                name="usage_one_time_line_per_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(turn__isnull=False) | Q(session__isnull=False, seconds__isnull=False),
+                name="usage_for_a_turn_or_a_session",
+            ),
         ]
 
     def __str__(self):
+        if self.turn_id is None:
+            return f"{self.seconds} s ${self.cost}"
         return f"{self.total_tokens} tokens ${self.cost}"

@@ -69,6 +69,61 @@ def _tokens() -> serializers.IntegerField:
     )
 
 
+SDP_MAX_BYTES = 64 * 1024
+
+
+class LiveSessionRequestSerializer(SessionRequestSerializer):
+    """POST /live/session/: the browser's SDP offer (after ICE gathering), to relay to GPT-Live."""
+
+    sdp = serializers.CharField(
+        trim_whitespace=False,
+        help_text="The SDP offer of the page's RTCPeerConnection, ICE candidates included.",
+        error_messages={
+            "required": "Send the SDP offer of your connection.",
+            "blank": "The SDP offer is empty.",
+            "invalid": "The SDP offer must be text.",
+        },
+    )
+
+    def validate_sdp(self, value: str) -> str:
+        if len(value.encode()) > SDP_MAX_BYTES:
+            raise serializers.ValidationError("The SDP offer is larger than 64 KB.")
+        if not value.startswith("v=0"):
+            raise serializers.ValidationError("This is not an SDP offer (it must start with v=0).")
+        return value
+
+
+class LiveSessionSerializer(serializers.Serializer):
+    sdp = serializers.CharField(help_text="The SDP answer: set it as the connection's remote description.")
+    session_id = serializers.CharField(help_text="The GPT-Live session id (live_…).")
+    conversation = serializers.UUIDField()
+    session = serializers.IntegerField(help_text="Number of this voice session within the conversation.")
+    model = serializers.CharField()
+
+
+class SessionUsageInSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A GPT-Live usage snapshot (session.usage.updated or session.closed): cumulative seconds."""
+
+    session = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, help_text="The voice session within the conversation."
+    )
+    seconds = serializers.FloatField(min_value=0, max_value=86_400, help_text="Billed seconds so far.")
+    active_seconds = serializers.FloatField(min_value=0, max_value=86_400, required=False, allow_null=True)
+    paused_seconds = serializers.FloatField(min_value=0, max_value=86_400, required=False, allow_null=True)
+
+
+class SessionUsageSerializer(serializers.ModelSerializer):
+    """The stored time line of one GPT-Live session."""
+
+    seconds = serializers.FloatField()
+    active_seconds = serializers.FloatField(allow_null=True)
+    paused_seconds = serializers.FloatField(allow_null=True)
+
+    class Meta:
+        model = Usage
+        fields = ["session", "seconds", "active_seconds", "paused_seconds", "model", "cost"]
+
+
 class _CachedTokens(serializers.Serializer):
     text_tokens = _tokens()
     audio_tokens = _tokens()
@@ -85,14 +140,29 @@ class _OutputTokens(serializers.Serializer):
     audio_tokens = _tokens()
 
 
+class _ResponsesInputTokens(serializers.Serializer):
+    cached_tokens = _tokens()
+
+
+class _ResponsesOutputTokens(serializers.Serializer):
+    reasoning_tokens = _tokens()
+
+
 class UsageInSerializer(serializers.Serializer):
-    """`response.usage` of the Realtime `response.done` event (docs/realtime-api.md, "Usage and cost")."""
+    """Token usage of one response, as the upstream reported it.
+
+    Realtime: `response.usage` of `response.done` (`input_token_details`, `output_token_details`).
+    GPT-Live: the delegation backend's Responses `ResponseUsage` (`input_tokens_details`,
+    `output_tokens_details`), summed over the delegation's responses, on the tool turn.
+    """
 
     total_tokens = _tokens()
     input_tokens = _tokens()
     output_tokens = _tokens()
     input_token_details = _InputTokens(required=False, allow_null=True)
     output_token_details = _OutputTokens(required=False, allow_null=True)
+    input_tokens_details = _ResponsesInputTokens(required=False, allow_null=True)
+    output_tokens_details = _ResponsesOutputTokens(required=False, allow_null=True)
 
 
 class TurnInSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -9,8 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
+from conversations import upstreams
 from conversations.models import TURN_FIELDS, USAGE_COST_MAX, USAGE_COUNTS, Conversation, Turn, Usage
-from conversations.upstreams import TokenCounts, realtime
+from conversations.upstreams import TokenCounts, live
+from core.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -196,21 +198,83 @@ def token_cost(*, model: str, counts: TokenCounts) -> Decimal | None:
 
 
 def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
-    counts = realtime.token_counts(usage)
-    cost = token_cost(model=conversation.model, counts=counts)
+    module = upstreams.get(conversation.upstream)
+    counts = module.token_counts(usage)
+    model = module.token_model(conversation.model)
+    cost = token_cost(model=model, counts=counts)
     when = turn.ended_at or turn.started_at or timezone.now()
     Usage.objects.update_or_create(
         turn=turn,
         defaults={
             "conversation": conversation,
             "user_id": conversation.owner_id,
-            "model": conversation.model,
+            "model": model,
             "day": timezone.localdate(when),
             # Operator-set prices could still price a plausible response beyond the column.
             "cost": min(cost, USAGE_COST_MAX) if cost is not None else Decimal(0),
             **{field: getattr(counts, field) for field in USAGE_COUNTS},
         },
     )
+
+
+def record_session_time(
+    *,
+    conversation: Conversation,
+    session: int,
+    seconds: float,
+    active_seconds: float | None = None,
+    paused_seconds: float | None = None,
+) -> tuple[Usage, bool]:
+    """Store a GPT-Live session's usage snapshot; returns (its time line, created).
+
+    Snapshots are cumulative: each number only ever grows, so a smaller (older, reordered) value
+    than the stored one is ignored and nothing is summed. The cost is recomputed from the stored
+    numbers at the line's model price.
+    """
+    if conversation.upstream != Conversation.Upstream.LIVE:
+        raise ServiceError("This conversation does not use GPT-Live; its usage is reported with its turns.")
+    if session > conversation.session_count:
+        raise ServiceError(f"This conversation has no voice session {session}.")
+    snapshot = {
+        "seconds": _seconds(seconds),
+        "active_seconds": _seconds(active_seconds),
+        "paused_seconds": _seconds(paused_seconds),
+    }
+    with transaction.atomic():
+        line, created = _insert_time_line(conversation, session, snapshot)
+        if not created:
+            line = Usage.objects.select_for_update().get(
+                conversation=conversation, session=session, turn=None
+            )
+            for field, value in snapshot.items():
+                stored = getattr(line, field)
+                if value is not None and (stored is None or value > stored):
+                    setattr(line, field, value)
+        cost = live.time_cost(model=line.model, seconds=line.seconds, paused_seconds=line.paused_seconds)
+        line.cost = min(cost, USAGE_COST_MAX) if cost is not None else Decimal(0)
+        line.save()
+    return line, created
+
+
+def _insert_time_line(conversation: Conversation, session: int, snapshot: dict) -> tuple[Usage, bool]:
+    line = Usage(
+        conversation=conversation,
+        user_id=conversation.owner_id,
+        model=conversation.model,
+        day=timezone.localdate(),
+        session=session,
+        **snapshot,
+    )
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent first snapshot wins, we update it
+            line.save(force_insert=True)
+    except IntegrityError:
+        return line, False
+    return line, True
+
+
+def _seconds(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 3)))
 
 
 # --- Changing conversations ------------------------------------------------------------

@@ -35,8 +35,11 @@ def talk(request):
                 "item_id", "role", "text", "status", "name"
             )
         )
+    live = settings.VOICE_API == "live"
     talk_config = {
-        "sessionUrl": reverse("conversations:session"),
+        "upstream": settings.VOICE_API,
+        # Realtime: mint a key, then post the offer to OpenAI; GPT-Live: post the offer to us.
+        "sessionUrl": reverse("conversations:live-session" if live else "conversations:session"),
         "weatherUrl": reverse("weather:current"),
         "conversationsUrl": reverse("conversations:api-list"),
         "historyUrl": reverse("conversations:list"),

@@ -227,15 +227,21 @@ SPECTACULAR_SETTINGS = {
 UPSTREAM_TIMEOUT = env.float("UPSTREAM_TIMEOUT", default=5.0)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.0)
 
+# --- Voice upstream: OpenAI Realtime or GPT-Live (docs/gpt-live.md) -------------
+VOICE_API = env.str("VOICE_API", default="realtime")
+if VOICE_API not in ("realtime", "live"):
+    raise ImproperlyConfigured(f'VOICE_API must be "realtime" or "live", not {VOICE_API!r}.')
+
 # --- OpenAI Realtime ------------------------------------------------------------
-# docs/realtime-api.md: GA interface only (/realtime/client_secrets, /realtime/calls).
+# GA interface only (/realtime/client_secrets, /realtime/calls); docs/realtime-api.md.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1").rstrip("/")
 # "openai" sends Authorization: Bearer; "azure" sends the api-key header (Azure OpenAI GA /openai/v1).
 OPENAI_AUTH_STYLE = env.str(
     "OPENAI_AUTH_STYLE", default="azure" if ".openai.azure.com" in OPENAI_BASE_URL else "openai"
 )
-REALTIME_MODEL = env.str("REALTIME_MODEL", default="gpt-realtime")
+# gpt-realtime is being retired in favour of gpt-realtime-2.1 (README, "Choosing models").
+REALTIME_MODEL = env.str("REALTIME_MODEL", default="gpt-realtime-2.1")
 REALTIME_VOICE = env.str("REALTIME_VOICE", default="marin")
 REALTIME_TRANSCRIPTION_MODEL = env.str("REALTIME_TRANSCRIPTION_MODEL", default="gpt-4o-mini-transcribe")
 REALTIME_INSTRUCTIONS = env.str(
@@ -267,7 +273,8 @@ def _prices(text_in, text_cached, text_out, audio_in, audio_cached, audio_out) -
     }
 
 
-# USD per 1M tokens (docs/realtime-api.md, "Models, voices and prices"); override with REALTIME_PRICES as JSON.
+# USD per 1M tokens of every token-billed model: the Realtime models and GPT-Live's backend
+# (Responses) model (docs/realtime-api.md, docs/gpt-live.md). Override with REALTIME_PRICES as JSON.
 REALTIME_PRICES = env.json(
     "REALTIME_PRICES",
     default={
@@ -277,6 +284,37 @@ REALTIME_PRICES = env.json(
         "gpt-realtime-2.1": _prices(4.0, 0.4, 24.0, 32.0, 0.4, 64.0),
         "gpt-realtime-2.1-mini": _prices(0.6, 0.06, 2.4, 10.0, 0.3, 20.0),
         "gpt-realtime-mini": _prices(0.6, 0.06, 2.4, 10.0, 0.3, 20.0),
+        "gpt-5.6-luna": _prices(0.2, 0.02, 1.2, 0, 0, 0),
+    },
+)
+
+# --- GPT-Live (VOICE_API=live) -------------------------------------------------------
+# No ephemeral keys: Django relays the browser's SDP offer to /live/sessions with the server key.
+LIVE_MODEL = env.str("LIVE_MODEL", default="gpt-live-1")
+LIVE_VOICE = env.str("LIVE_VOICE", default="marin")
+LIVE_INSTRUCTIONS = env.str(
+    "LIVE_INSTRUCTIONS",
+    default=(
+        "You are a friendly, concise voice assistant. Keep answers short and conversational. "
+        "For any weather question, delegate to the backend and wait for its result; never guess the weather."
+    ),
+)
+# The Responses model GPT-Live delegates to; it calls get_weather (run by the browser).
+LIVE_BACKEND_MODEL = env.str("LIVE_BACKEND_MODEL", default="gpt-5.6-luna")
+LIVE_BACKEND_INSTRUCTIONS = env.str(
+    "LIVE_BACKEND_INSTRUCTIONS",
+    default=(
+        "You support a live voice assistant. For a weather question, call get_weather once for each "
+        "place the user named, then answer in one or two short factual sentences. "
+        "If the place is unclear, say what is missing."
+    ),
+)
+# USD per minute of session, billed per second: active, and standby (inference paused).
+LIVE_PRICES = env.json(
+    "LIVE_PRICES",
+    default={
+        "gpt-live-1": {"active_per_minute": 0.05, "standby_per_minute": 0.05},
+        "gpt-live-1.1": {"active_per_minute": 0.05, "standby_per_minute": 0.02},
     },
 )
 
@@ -292,7 +330,11 @@ TURN_TEXT_MAX_LENGTH = env.int("TURN_TEXT_MAX_LENGTH", default=20_000)
 TURN_BATCH_MAX = env.int("TURN_BATCH_MAX", default=200)
 
 # --- Content Security Policy (django-csp) -----------------------------------------
-_realtime_origin = "{0.scheme}://{0.netloc}".format(urlsplit(OPENAI_BASE_URL))
+# Realtime: the page posts its SDP offer to OpenAI itself. GPT-Live: Django relays it, so the page
+# talks to nobody but us.
+_upstream_origins = (
+    ["{0.scheme}://{0.netloc}".format(urlsplit(OPENAI_BASE_URL))] if VOICE_API == "realtime" else []
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -300,7 +342,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF, _realtime_origin],
+        "connect-src": [SELF, *_upstream_origins],
         "media-src": [SELF, "blob:", "mediastream:"],
         "object-src": [NONE],
         "base-uri": [SELF],

@@ -6,7 +6,8 @@ objects). Both expose the same small interface:
 - `session_config(request: SessionRequest) -> SessionConfig`: what will be asked for;
 - `start(*, config: SessionConfig, offer_sdp: str | None = None) -> UpstreamSession`: one upstream
   call, raising ServiceError/UpstreamError with a sentence for the page;
-- `token_counts(usage: dict) -> TokenCounts`: a usage object as plain counts.
+- `token_counts(usage: dict) -> TokenCounts`: a usage object (as the browser reports it) as plain
+  counts, and `token_model(session_model) -> str`: the model whose prices those tokens have.
 
 The orchestration (conversations/minting.py) only sees the dataclasses below.
 """
@@ -26,6 +27,7 @@ class SessionRequest:
 
     voice: str = ""  # the user's choice; "" = the upstream's configured default
     language: str = ""  # ISO 639-1 code of the language the user speaks, or ""
+    language_name: str = ""  # the same in English words ("Dutch")
     instructions: str = ""  # the user's own preferences, added to ours
     history: tuple[tuple[str, str], ...] = ()  # (role, text) of a continued conversation, oldest first
     user_key: str = ""  # a stable pseudonym of the user (never the id or e-mail)

@@ -119,6 +119,11 @@ def start(*, config: SessionConfig, offer_sdp: str | None = None) -> UpstreamSes
     )
 
 
+def token_model(session_model: str) -> str:
+    """Tokens in a Realtime conversation are the session model's."""
+    return session_model
+
+
 def token_counts(usage: dict) -> TokenCounts:
     """Counts of a Realtime `response.usage` object (response.done)."""
     details = usage.get("input_token_details") or {}

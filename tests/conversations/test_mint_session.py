@@ -45,6 +45,8 @@ def upstream_error(status: int, message: str, type_: str, code: str | None) -> h
 
 @pytest.fixture(autouse=True)
 def _configured(settings):
+    settings.VOICE_API = "realtime"
+    settings.REALTIME_MODEL = "gpt-realtime"
     settings.OPENAI_API_KEY = SERVER_KEY
     settings.OPENAI_BASE_URL = BASE
     settings.OPENAI_AUTH_STYLE = "openai"

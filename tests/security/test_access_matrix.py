@@ -22,6 +22,7 @@ API_WITH_ID = [
     ("delete", "/api/conversations/{id}/", None),
     ("post", "/api/conversations/{id}/turns/", TURN),
     ("post", "/api/conversations/{id}/turns/", [TURN]),
+    ("post", "/api/conversations/{id}/usage/", {"session": 1, "seconds": 5}),
     *[("get", f"/api/conversations/{{id}}/export/?format={f}", None) for f in EXPORT_FORMATS],
 ]
 API_WITHOUT_ID = [
@@ -52,7 +53,9 @@ UNSAFE_WITH_SESSION = [
     ("patch", "/api/conversations/{id}/", {"title": "forged"}),
     ("delete", "/api/conversations/{id}/", None),
     ("post", "/api/conversations/{id}/turns/", TURN),
+    ("post", "/api/conversations/{id}/usage/", {"session": 1, "seconds": 5}),
     ("post", "/realtime/session/", {}),
+    ("post", "/live/session/", {"sdp": "v=0\r\n"}),
     ("post", "/conversations/{id}/rename/", {"title": "forged"}),
     ("post", "/conversations/{id}/delete/", {}),
     ("post", "/accounts/profile/", {"voice": "", "language": "", "instructions": "forged"}),
@@ -66,7 +69,7 @@ UNSAFE_WITH_SESSION = [
 def send(client, method, url, body):
     if body is None:
         return getattr(client, method)(url)
-    if url.startswith(("/api/", "/realtime/")):
+    if url.startswith(("/api/", "/realtime/", "/live/")):
         return getattr(client, method)(url, body, format="json")
     return getattr(client, method)(url, body)
 
@@ -206,13 +209,15 @@ def test_anonymous_page_visits_go_to_the_login_page(method, url, body, alices):
 def test_unsafe_requests_with_a_session_but_no_csrf_token_get_403(
     method, url, body, alice, alices, upstreams
 ):
-    client = APIClient(enforce_csrf_checks=True) if url.startswith(("/api/", "/realtime/")) else None
+    client = (
+        APIClient(enforce_csrf_checks=True) if url.startswith(("/api/", "/realtime/", "/live/")) else None
+    )
     client = client or Client(enforce_csrf_checks=True)
     client.force_login(alice)
     token = Token.objects.create(user=alice)
     response = send(client, method, url.format(id=alices.pk), body)
     assert response.status_code == 403
-    if url.startswith(("/api/", "/realtime/")):
+    if url.startswith(("/api/", "/realtime/", "/live/")):
         assert response["Content-Type"] == "application/json"
         assert "CSRF" in response.json()["detail"]
     assert_untouched(alices)

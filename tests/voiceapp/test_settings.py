@@ -103,3 +103,49 @@ def test_the_ephemeral_key_lifetime_limits_themselves_are_accepted(ttl):
     assert read_settings({"DEBUG": "true", "REALTIME_TOKEN_TTL": ttl}, "REALTIME_TOKEN_TTL") == {
         "REALTIME_TOKEN_TTL": ttl
     }
+
+
+def test_the_voice_upstream_defaults_to_realtime_with_current_models():
+    names = ("VOICE_API", "REALTIME_MODEL", "LIVE_MODEL", "LIVE_VOICE", "LIVE_BACKEND_MODEL")
+    values = read_settings({"DEBUG": "true"}, *names)
+    assert values == {
+        "VOICE_API": "realtime",
+        "REALTIME_MODEL": "gpt-realtime-2.1",
+        "LIVE_MODEL": "gpt-live-1",
+        "LIVE_VOICE": "marin",
+        "LIVE_BACKEND_MODEL": "gpt-5.6-luna",
+    }
+
+
+def test_the_default_models_are_ones_the_sdk_knows_and_have_prices():
+    from typing import Literal, get_args, get_origin, get_type_hints
+
+    from django.conf import settings
+    from openai.types.live.media_session_config_param import MediaSessionConfigParam
+    from openai.types.realtime.realtime_session_create_request_param import RealtimeSessionCreateRequestParam
+
+    def literals(annotation) -> set:
+        if get_origin(annotation) is Literal:
+            return set(get_args(annotation))
+        return set().union(*(literals(arg) for arg in get_args(annotation)))
+
+    realtime = literals(get_type_hints(RealtimeSessionCreateRequestParam)["model"])
+    live = literals(get_type_hints(MediaSessionConfigParam)["model"])
+    assert "gpt-realtime-2.1" in realtime and "gpt-realtime" in realtime
+    assert live == {"gpt-live-1", "gpt-live-1.1"}
+    assert "gpt-realtime-2.1" in settings.REALTIME_PRICES and "gpt-5.6-luna" in settings.REALTIME_PRICES
+    assert set(settings.LIVE_PRICES) == live
+
+
+def test_an_unknown_voice_api_refuses_to_start():
+    result = run(["manage.py", "check"], {**PRODUCTION_ENV, "VOICE_API": "gpt-live"})
+    assert result.returncode != 0
+    assert 'VOICE_API must be "realtime" or "live", not \'gpt-live\'.' in result.stderr
+
+
+def test_with_gpt_live_the_page_may_connect_to_nobody_but_us():
+    env = {"DEBUG": "true", "OPENAI_BASE_URL": "http://127.0.0.1:8100/v1"}
+    realtime = read_settings(env, "CONTENT_SECURITY_POLICY")["CONTENT_SECURITY_POLICY"]
+    assert "'connect-src': [\"'self'\", 'http://127.0.0.1:8100']" in realtime
+    live = read_settings({**env, "VOICE_API": "live"}, "CONTENT_SECURITY_POLICY")["CONTENT_SECURITY_POLICY"]
+    assert "'connect-src': [\"'self'\"]" in live
