@@ -116,6 +116,20 @@ def test_the_request_body_is_a_valid_live_create_with_no_unknown_fields(
     assert validated(sent(upstream)) == sent(upstream)
 
 
+def test_the_offline_emulator_accepts_the_body_like_the_strict_server(
+    alice_api, alice_conversation, upstream
+):
+    from emulator.live.config import check_model, parse_create
+
+    alice_conversation.turns.create(item_id="u1", role="user", text="Hi", position=0)
+    alice_conversation.turns.create(item_id="a1", role="assistant", text="Hello!", position=1)
+    alice_api.post("/accounts/profile/", {"voice": "cedar", "language": "de"}, format="multipart")
+    start(alice_api, conversation=str(alice_conversation.pk))
+    session, sdp = parse_create(sent(upstream))  # raises the emulator's 400 on anything unknown
+    check_model(session["model"], has_access=True)
+    assert sdp == OFFER
+
+
 def test_the_session_delegates_weather_to_the_backend_with_a_strict_function_tool(
     alice_api, upstream, settings
 ):
