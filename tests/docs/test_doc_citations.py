@@ -9,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # A path that starts with "shared/": notes kept outside the repository, which a clone does not have.
 OUTSIDE_CITATION = re.compile(r"(?<![\w./-])shared/[\w./-]+")
+MARKDOWN_NAME = re.compile(r"(?<![\w./-])[\w./-]*[\w-]\.md\b")
 
 
 def tracked_text_files() -> dict[str, str]:
@@ -53,3 +54,16 @@ def test_every_repository_file_the_documentation_names_exists():
         if match.group(1) in top_level_folders and not (ROOT / match.group()).exists()
     ]
     assert missing == [], "These files are not in the repository:\n" + "\n".join(missing)
+
+
+def test_every_markdown_document_cited_anywhere_is_in_the_repository():
+    files = tracked_text_files()
+    paths = set(files)
+    names = {Path(path).name for path in paths}
+    missing = [
+        f"{name}: {match.group()}"
+        for name, text in files.items()
+        for match in MARKDOWN_NAME.finditer(text)
+        if match.group() not in paths and ("/" in match.group() or match.group() not in names)
+    ]
+    assert missing == [], "These documents are not in the repository:\n" + "\n".join(missing)
