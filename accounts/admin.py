@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import Preference
+from accounts.models import ApiToken, Preference
 
 
 @admin.register(Preference)
@@ -8,3 +8,21 @@ class PreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "voice", "language")
     search_fields = ("user__username",)
     list_select_related = ("user",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Names and dates only: the tokens themselves are never stored, and their hashes stay hidden."""
+
+    list_display = ("name", "user", "created", "expiry")
+    list_filter = ("created", "expiry")
+    search_fields = ("name", "user__username")
+    list_select_related = ("user",)
+    fields = ("name", "user", "created", "expiry")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # people create their own, on their profile page
+
+    def has_change_permission(self, request, obj=None):
+        return False

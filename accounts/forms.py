@@ -1,4 +1,6 @@
-"""Sign-up and preference forms."""
+"""Sign-up, preference and API token forms."""
+
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -25,3 +27,23 @@ class PreferenceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         default = f"Default ({settings.REALTIME_VOICE.title()})"
         self.fields["voice"].choices = [("", default), *self.fields["voice"].choices[1:]]
+
+
+class ApiTokenForm(forms.Form):
+    LIFETIMES = {
+        "30": timedelta(days=30),
+        "90": timedelta(days=90),
+        "365": timedelta(days=365),
+        "never": None,
+    }
+
+    name = forms.CharField(max_length=100, help_text="What it is for, e.g. “backup script”.")
+    expires = forms.ChoiceField(
+        label="Expires",
+        initial="90",
+        choices=[("30", "in 30 days"), ("90", "in 90 days"), ("365", "in a year"), ("never", "never")],
+    )
+
+    @property
+    def lifetime(self) -> timedelta | None:
+        return self.LIFETIMES[self.cleaned_data["expires"]]

@@ -1,7 +1,8 @@
-"""Per-user voice preferences applied to new Realtime sessions."""
+"""Per-user voice preferences applied to new Realtime sessions, and API tokens."""
 
 from django.conf import settings
 from django.db import models
+from knox.models import AbstractAuthToken
 
 # docs/realtime-api.md, "Models, voices and prices"
 VOICES = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]
@@ -32,3 +33,18 @@ class Preference(models.Model):
 
     def __str__(self):
         return f"Preferences of {self.user}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token, stored as a hash (django-rest-knox): shown once when created, named, with an
+    optional expiry (`expiry`; knox refuses and deletes a token past it), deleted when the owner's
+    password changes. `token_key` is its first characters, for the lookup; never show it."""
+
+    name = models.CharField(max_length=100, help_text="What the token is for.")
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"

@@ -1,9 +1,12 @@
 """Account rules: preferences and API tokens."""
 
-from django.contrib.auth.models import AbstractBaseUser
-from rest_framework.authtoken.models import Token
+from datetime import timedelta
 
-from accounts.models import Preference
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import ApiToken, Preference
 
 
 def get_preference(*, user: AbstractBaseUser) -> Preference:
@@ -14,13 +17,20 @@ def get_preference(*, user: AbstractBaseUser) -> Preference:
         return Preference(user=user)
 
 
-def rotate_api_token(*, user: AbstractBaseUser) -> str:
-    """Replace the user's API token with a new one and return it; the old one stops working at once."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user).key
+def create_api_token(*, user: AbstractBaseUser, name: str, lifetime: timedelta | None) -> str:
+    """Create a named API token valid for `lifetime` (None: until revoked) and return it; only its
+    hash is stored, so this is the one time it can be shown."""
+    _, token = ApiToken.objects.create(user=user, expiry=lifetime, name=name.strip())
+    return token
 
 
-def revoke_api_token(*, user: AbstractBaseUser) -> bool:
-    """Delete the user's API token; True if there was one."""
-    deleted, _ = Token.objects.filter(user=user).delete()
+def api_tokens(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+    """The user's tokens that still work, newest first."""
+    live = Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
+    return ApiToken.objects.filter(live, user=user).only("name", "created", "expiry", "digest")
+
+
+def revoke_api_token(*, user: AbstractBaseUser, digest: str) -> bool:
+    """Delete the user's token with this digest; False when they have no such token."""
+    deleted, _ = ApiToken.objects.filter(user=user, digest=digest).delete()
     return bool(deleted)

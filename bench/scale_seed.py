@@ -19,8 +19,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import get_digest_token
 
+from accounts.models import ApiToken
 from conversations.models import Conversation, Turn, Usage
 
 HEAVY_USER = "scale"
@@ -155,7 +156,11 @@ def seed_base() -> dict:
         )
         for name in names
     )
-    Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in User.objects.all())
+    ApiToken.objects.bulk_create(
+        ApiToken(user=user, digest=digest, token_key=token[:15], name="bench")
+        for user in User.objects.all()
+        for digest, token in [get_digest_token()]
+    )
     rng = random.Random(17)
     others = list(User.objects.filter(username__startswith="other").values_list("pk", flat=True))
     per_user = OTHERS_TURNS // len(others)

@@ -18,8 +18,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.crypto import get_random_string
-from rest_framework.authtoken.models import Token
 
+from accounts.services import create_api_token
 from conversations.models import Conversation, Turn, Usage
 
 LOAD_USERS = 16  # one per load connection, as real clients are different people
@@ -71,7 +71,7 @@ def seed(*, export_sizes: tuple[int, ...], history_sizes: tuple[int, ...]) -> Fi
     names = [f"load{i:02}" for i in range(LOAD_USERS)] + [f"mint{i}" for i in range(MINT_USERS)]
     names += [f"history{n}" for n in history_sizes] + ["export"]
     users = {user.username: user for user in _create_users(names)}
-    tokens = {token.user_id: token.key for token in _create_tokens(users.values())}
+    tokens = _create_tokens(users.values())
 
     for i in range(LOAD_USERS):
         user = users[f"load{i:02}"]
@@ -138,8 +138,9 @@ def _create_users(names: list[str]):
     return User.objects.filter(username__in=names)
 
 
-def _create_tokens(users):
-    return Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
+def _create_tokens(users) -> dict[int, str]:
+    """An API token per user, by user id."""
+    return {user.pk: create_api_token(user=user, name="bench", lifetime=None) for user in users}
 
 
 def _session_cookie(user) -> str:

@@ -21,9 +21,11 @@ class PreferenceSerializer(serializers.ModelSerializer):
 
 
 class ApiTokenSerializer(serializers.Serializer):
-    """That a token exists and since when; never the token itself."""
+    """A token's name and dates; never the token or its hash."""
 
+    name = serializers.CharField()
     created = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(source="expiry", allow_null=True)
 
 
 class DailyQuotaSerializer(serializers.ModelSerializer):
@@ -57,7 +59,7 @@ class AccountDataSerializer(serializers.Serializer):
     exported_at = serializers.DateTimeField()
     account = AccountSerializer()
     preferences = PreferenceSerializer()
-    api_token = ApiTokenSerializer(allow_null=True)
+    api_tokens = ApiTokenSerializer(many=True)
     daily_quotas = DailyQuotaSerializer(many=True)
     sessions = SessionRecordSerializer(many=True)
     conversations = ConversationDetailSerializer(many=True)

@@ -8,10 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.serializers import DateTimeField, Serializer
 
-from accounts.services import get_preference
+from accounts.services import api_tokens, get_preference
 from conversations import exports, selectors
 from conversations.models import Conversation, DailyQuota, SessionGrant
 from privacy.serializers import (
@@ -34,14 +33,13 @@ def export_account(*, user: AbstractBaseUser) -> Iterator[str]:
     """The user's account, preferences, session records and every conversation with its turns and
     usage, as one JSON document (docs/account-data.md) streamed in chunks: memory stays flat
     however much there is."""
-    token = Token.objects.filter(user=user).first()
     header = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "exported_at": DateTimeField().to_representation(timezone.now()),
         "account": AccountSerializer(user).data,
         "preferences": PreferenceSerializer(get_preference(user=user)).data,
-        "api_token": ApiTokenSerializer(token).data if token else None,
+        "api_tokens": ApiTokenSerializer(api_tokens(user=user), many=True).data,
     }
     yield exports.json_text(header)[:-1]
     yield from _json_rows(

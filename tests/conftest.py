@@ -2,9 +2,9 @@
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import create_api_token
 from conversations.models import Conversation
 
 PASSWORD = "correct-horse-battery-staple-42"
@@ -77,7 +77,7 @@ def alice_api(alice):
 
 @pytest.fixture
 def alice_token(alice):
-    return Token.objects.create(user=alice).key
+    return create_api_token(user=alice, name="test client", lifetime=None)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -170,6 +170,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django tells validators of every password change (form, reset, admin, command).
+    {"NAME": "accounts.validators.RevokeApiTokensOnPasswordChange"},
 ]
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VoiceApp <noreply@localhost>")
@@ -186,7 +188,7 @@ AXES_VERBOSE = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so that a request without credentials gets 401 + WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -206,6 +208,12 @@ REST_FRAMEWORK = {
 }
 # Rate-limit scopes that cost money (upstream calls, quota): refused while the cache cannot count.
 RATE_LIMIT_FAIL_CLOSED = ["mint", "weather"]
+# API tokens (django-rest-knox): stored as SHA-512 hashes, `Authorization: Token va_…`.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's migrations create its own token table even when the model is swapped for ours; an unused
+# table whose foreign key stops PostgreSQL from truncating auth_user.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "va_", "AUTO_REFRESH": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "VoiceApp API",
     "DESCRIPTION": "Conversation history, transcript export and the weather tool of VoiceApp.",

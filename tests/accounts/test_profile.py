@@ -1,28 +1,8 @@
 import pytest
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Preference
 
 pytestmark = pytest.mark.django_db
-
-
-def test_creating_a_token_shows_it_once(alice_client, alice):
-    response = alice_client.post("/accounts/profile/token/", follow=True)
-    key = Token.objects.get(user=alice).key
-    assert key in response.content.decode()
-    assert key not in alice_client.get("/accounts/profile/").content.decode()
-
-
-def test_a_new_token_replaces_the_old_one(alice_client, alice, alice_token):
-    alice_client.post("/accounts/profile/token/")
-    assert Token.objects.filter(user=alice).count() == 1
-    assert Token.objects.get(user=alice).key != alice_token
-
-
-def test_a_revoked_token_stops_working_at_once(alice_client, alice_token_api):
-    assert alice_token_api.get("/api/conversations/").status_code != 401
-    alice_client.post("/accounts/profile/token/revoke/")
-    assert alice_token_api.get("/api/conversations/").status_code == 401
 
 
 def test_token_actions_need_a_post(alice_client):

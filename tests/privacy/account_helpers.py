@@ -10,19 +10,19 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import ForeignKey, Model, OneToOneField, Q
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Preference
+from accounts.services import create_api_token
 from conversations.models import Conversation, DailyQuota, SessionGrant, Turn, Usage
 
 MAX_DEPTH = 4  # Usage -> Turn -> Conversation -> owner is three hops
 
 
 def give_everything(user, *, conversations: int = 2, turns: int = 3) -> None:
-    """Fill every table an account can have rows in, for `user`."""
+    """Fill every table an account can have rows in, for `user`; `user.api_token` is its API token."""
     today = timezone.localdate()
     Preference.objects.create(user=user, voice="cedar", language="nl", instructions="Answer in Dutch.")
-    Token.objects.create(user=user)
+    user.api_token = create_api_token(user=user, name="backup script", lifetime=None)
     DailyQuota.objects.create(user=user, day=today, used=2)
     user.groups.add(Group.objects.get_or_create(name="testers")[0])
     user.user_permissions.add(Permission.objects.get(codename="view_conversation"))

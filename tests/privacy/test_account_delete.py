@@ -6,7 +6,6 @@ from account_helpers import give_everything, rows_of, table_sizes, user_tables
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conversations.models import Conversation, Turn
@@ -32,7 +31,7 @@ def test_the_registry_walk_finds_every_table_an_account_fills(two_full_accounts)
         "auth.User_groups",
         "auth.User_user_permissions",
         "admin.LogEntry",
-        "authtoken.Token",
+        "accounts.ApiToken",
         "accounts.Preference",
         "conversations.Conversation",
         "conversations.Turn",
@@ -93,7 +92,7 @@ def test_the_right_password_deletes_every_row_of_the_user_and_no_other(alice_cli
 
 
 def test_after_deletion_the_user_is_logged_out_and_told_it_is_done(alice_client, alice, two_full_accounts):
-    key = Token.objects.get(user=alice).key
+    key = alice.api_token
     response = alice_client.post("/accounts/delete/", {"password": PASSWORD}, follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/delete/done/"
     page = response.content.decode()

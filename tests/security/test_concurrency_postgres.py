@@ -15,8 +15,8 @@ import httpx
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from accounts.services import create_api_token
 from conversations.models import Conversation, DailyQuota, SessionGrant, Turn
 from tests import served_app
 from tests.security.conftest import logged_in_browser
@@ -119,7 +119,7 @@ def test_parallel_mints_of_one_user_take_exactly_the_daily_quota(gunicorn, alice
 def test_duplicated_turn_posts_from_many_clients_store_each_turn_once_in_order(
     gunicorn, alice, alice_conversation
 ):
-    token = Token.objects.create(user=alice).key
+    token = create_api_token(user=alice, name="load client", lifetime=None)
     url = f"/api/conversations/{alice_conversation.pk}/turns/"
     expected = [
         {

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from accounts.services import create_api_token
 from conversations.models import Conversation, Turn
 from tests.security.conftest import logged_in_browser
 
@@ -43,9 +43,9 @@ def fuzz_user(transactional_db, django_user_model, settings, upstreams, monkeypa
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"weather": None, "turns": None, "mint": None})
     settings.REALTIME_SESSIONS_PER_DAY = 1_000_000
     user = django_user_model.objects.create_user("fuzzer", "fuzzer@example.com", "fuzz-password-123")
-    token = Token.objects.create(user=user)
+    token = create_api_token(user=user, name="fuzzer", lifetime=None)
     cookies, headers = logged_in_browser(user)
-    return {"user": user, "headers": {"Authorization": f"Token {token.key}", **headers}, "cookies": cookies}
+    return {"user": user, "headers": {"Authorization": f"Token {token}", **headers}, "cookies": cookies}
 
 
 def ensure_known_conversation(user) -> None:

@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from html_checks import executable_problems, parse_csp, scan
-from rest_framework.authtoken.models import Token
 
-from accounts.services import get_preference
+from accounts.services import create_api_token, get_preference
 from conversations.models import DailyQuota, SessionGrant, Turn, Usage
 from tests.conftest import PASSWORD
 
@@ -59,7 +58,7 @@ def history(alice, alice_conversation, staff):
     )
     SessionGrant.objects.create(user=alice, conversation=alice_conversation, outcome="granted")
     DailyQuota.objects.create(user=alice, day="2025-01-14", used=1)
-    Token.objects.create(user=alice)
+    create_api_token(user=alice, name="backup script", lifetime=None)
     get_preference(user=alice)
     return alice_conversation
 
