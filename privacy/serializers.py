@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Preference
 from conversations.models import DailyQuota, SessionGrant
-from conversations.serializers import ConversationDetailSerializer
+from conversations.serializers import ConversationDetailSerializer, SessionUsageSerializer
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -51,6 +51,13 @@ class SessionRecordSerializer(serializers.ModelSerializer):
         ]
 
 
+class SessionTimeSerializer(SessionUsageSerializer):
+    """The billed time of one GPT-Live session (its usage is time, not tokens of a turn)."""
+
+    class Meta(SessionUsageSerializer.Meta):
+        fields = ["conversation", *SessionUsageSerializer.Meta.fields]
+
+
 class AccountDataSerializer(serializers.Serializer):
     """The whole download (documents the schema; services.export_account streams the data)."""
 
@@ -62,4 +69,5 @@ class AccountDataSerializer(serializers.Serializer):
     api_tokens = ApiTokenSerializer(many=True)
     daily_quotas = DailyQuotaSerializer(many=True)
     sessions = SessionRecordSerializer(many=True)
+    session_time = SessionTimeSerializer(many=True)
     conversations = ConversationDetailSerializer(many=True)

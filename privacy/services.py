@@ -12,13 +12,14 @@ from rest_framework.serializers import DateTimeField, Serializer
 
 from accounts.services import api_tokens, get_preference
 from conversations import exports, selectors
-from conversations.models import Conversation, DailyQuota, SessionGrant
+from conversations.models import Conversation, DailyQuota, SessionGrant, Usage
 from privacy.serializers import (
     AccountSerializer,
     ApiTokenSerializer,
     DailyQuotaSerializer,
     PreferenceSerializer,
     SessionRecordSerializer,
+    SessionTimeSerializer,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def export_account(*, user: AbstractBaseUser) -> Iterator[str]:
     )
     grants = SessionGrant.objects.filter(user=user).order_by("created_at", "pk")
     yield from _json_rows("sessions", grants, SessionRecordSerializer)
+    time_lines = Usage.objects.filter(user=user, turn__isnull=True).order_by("conversation", "session")
+    yield from _json_rows("session_time", time_lines, SessionTimeSerializer)
     yield ', "conversations": '
     yield from exports.render_conversations_json(selectors.account_conversations(user=user))
     yield "}\n"

@@ -42,6 +42,17 @@ def give_everything(user, *, conversations: int = 2, turns: int = 3) -> None:
         SessionGrant.objects.create(
             user=user, conversation=conversation, model="gpt-realtime", outcome=SessionGrant.Outcome.GRANTED
         )
+        Usage.objects.create(  # the billed time of a GPT-Live session: usage without a turn
+            conversation=conversation,
+            user=user,
+            model="gpt-live",
+            day=today,
+            session=1,
+            seconds=Decimal("61.5"),
+            active_seconds=Decimal("58.25"),
+            paused_seconds=Decimal("3.25"),
+            cost=Decimal("0.05"),
+        )
         for position in range(turns):
             role = ("user", "assistant", "tool")[position % 3]
             turn = Turn.objects.create(

@@ -51,6 +51,13 @@ def test_it_holds_the_account_preferences_sessions_and_quota(alice_client, alice
     assert data["daily_quotas"] == [{"day": timezone.localdate().isoformat(), "used": 2}]
     assert len(data["sessions"]) == 2
     assert {session["outcome"] for session in data["sessions"]} == {"granted"}
+    conversations = {
+        str(pk) for pk in Conversation.objects.filter(owner=alice_full).values_list("pk", flat=True)
+    }
+    assert {line["conversation"] for line in data["session_time"]} == conversations
+    assert {(line["session"], line["seconds"], line["model"]) for line in data["session_time"]} == {
+        (1, 61.5, "gpt-live")
+    }
     assert [token["name"] for token in data["api_tokens"]] == ["backup script"]
     assert data["api_tokens"][0]["created"] and data["api_tokens"][0]["expires_at"] is None
 
@@ -95,7 +102,7 @@ def objects_at(data: dict, path: str) -> list[dict]:
 def test_the_schema_document_describes_every_field_of_the_file(alice_client, alice_full):
     data = download(alice_client)
     documented = documented_fields()
-    assert len(documented) == 9
+    assert len(documented) == 10
     for path, fields in documented.items():
         objects = objects_at(data, path)
         assert objects, f"nothing at {path!r} to compare with"
@@ -120,7 +127,12 @@ def test_a_new_account_downloads_an_empty_but_complete_file(alice_client):
     data = download(alice_client)
     assert data["preferences"] == {"voice": "", "language": "", "instructions": ""}
     assert data["api_tokens"] == []
-    assert (data["daily_quotas"], data["sessions"], data["conversations"]) == ([], [], [])
+    assert (data["daily_quotas"], data["sessions"], data["session_time"], data["conversations"]) == (
+        [],
+        [],
+        [],
+        [],
+    )
 
 
 def test_the_profile_page_links_the_download_and_the_deletion(alice_client):
