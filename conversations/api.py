@@ -25,12 +25,12 @@ from conversations.serializers import (
     ConversationUpdateSerializer,
     LiveSessionRequestSerializer,
     LiveSessionSerializer,
-    SessionGrantSerializer,
-    SessionRequestSerializer,
-    SessionUsageInSerializer,
-    SessionUsageSerializer,
+    RealtimeKeySerializer,
     TurnInSerializer,
     TurnSerializer,
+    VoiceSessionRequestSerializer,
+    VoiceSessionUsageInSerializer,
+    VoiceSessionUsageSerializer,
 )
 
 
@@ -57,7 +57,7 @@ class BoundedJSONParser(JSONParser):
 
 
 @method_decorator(never_cache, name="dispatch")
-class SessionView(APIView):
+class RealtimeKeyView(APIView):
     """Mint a short-lived Realtime key for the logged-in user's browser (never the server key)."""
 
     # Only the page's own session: a leaked API token must not be able to mint voice sessions.
@@ -67,23 +67,23 @@ class SessionView(APIView):
 
     @extend_schema(
         description="VOICE_API=realtime only; with VOICE_API=live it answers 409 (use /live/session/).",
-        request=SessionRequestSerializer,
-        responses={201: SessionGrantSerializer},
+        request=VoiceSessionRequestSerializer,
+        responses={201: RealtimeKeySerializer},
     )
     def post(self, request):
-        body = SessionRequestSerializer(data=request.data)
+        body = VoiceSessionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        grant = minting.start_session(
+        grant = minting.start_voice_session(
             user=request.user, upstream="realtime", conversation_id=body.validated_data.get("conversation")
         )
-        return Response(SessionGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+        return Response(RealtimeKeySerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
 @method_decorator(never_cache, name="dispatch")
-class LiveSessionView(APIView):
+class LiveSessionStartView(APIView):
     """Start a GPT-Live session: relay the page's SDP offer upstream with the server key, return the answer."""
 
-    # Same policy as SessionView: the page's own session only, never an API token.
+    # Same policy as RealtimeKeyView: the page's own session only, never an API token.
     authentication_classes = [SessionAuthentication]
     parser_classes = [BoundedJSONParser]
     throttle_scope = "mint"
@@ -99,7 +99,7 @@ class LiveSessionView(APIView):
     def post(self, request):
         body = LiveSessionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        started = minting.start_session(
+        started = minting.start_voice_session(
             user=request.user,
             upstream="live",
             conversation_id=body.validated_data.get("conversation"),
@@ -195,7 +195,7 @@ class TurnIngestView(APIView):
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class SessionUsageView(APIView):
+class VoiceSessionUsageView(APIView):
     """Store a GPT-Live session's usage snapshot (cumulative seconds) in the usage ledger."""
 
     throttle_scope = "turns"
@@ -208,16 +208,16 @@ class SessionUsageView(APIView):
             "session.closed. Snapshots are cumulative: a number smaller than the stored one is "
             "ignored, never summed. A new session line answers 201, an update 200."
         ),
-        request=SessionUsageInSerializer,
-        responses={201: SessionUsageSerializer, 200: SessionUsageSerializer},
+        request=VoiceSessionUsageInSerializer,
+        responses={201: VoiceSessionUsageSerializer, 200: VoiceSessionUsageSerializer},
     )
     def post(self, request, pk):
         conversation = selectors.owned_conversation(user=request.user, pk=pk)
-        body = SessionUsageInSerializer(data=request.data)
+        body = VoiceSessionUsageInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         line, created = services.record_session_time(conversation=conversation, **body.validated_data)
         return Response(
-            SessionUsageSerializer(line).data,
+            VoiceSessionUsageSerializer(line).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -28,13 +28,13 @@ HISTORY_TEXT = 500  # characters per replayed turn
 UPSTREAM_NAMES = {"realtime": "the OpenAI Realtime API", "live": "GPT-Live"}
 
 
-def start_session(
+def start_voice_session(
     *, user, upstream: str, conversation_id: uuid.UUID | None = None, offer_sdp: str | None = None
 ) -> dict:
     """Start an `upstream` voice session for a new or continued conversation of `user`.
 
     Returns what the browser needs (the upstream's connection details plus conversation, model
-    and session number). Raises Http404 (not the user's conversation), QuotaExceeded, or
+    and voice session number). Raises Http404 (not the user's conversation), QuotaExceeded, or
     ServiceError/UpstreamError with a sentence for the page. Every attempt past the ownership
     check is audited as a SessionGrant.
     """
@@ -48,7 +48,7 @@ def start_session(
     conversation = _record_start(
         user=user, conversation=conversation, config=config, started=started, audit=audit
     )
-    logger.info("%s session started for user %s", upstream, user.pk)
+    logger.info("%s voice session started for user %s", upstream, user.pk)
     return {
         **started.browser,
         "conversation": conversation.pk,
@@ -110,7 +110,7 @@ def _record_start(
     *, user, conversation, config: SessionConfig, started: UpstreamSession, audit: SessionGrant
 ) -> Conversation:
     with transaction.atomic():
-        conversation = _open_session(
+        conversation = _count_voice_session(
             user=user, conversation=conversation, upstream=config.upstream, started=started
         )
         audit.conversation = conversation
@@ -125,7 +125,7 @@ def _record_start(
 
 
 def _take_quota_unit(user, audit: SessionGrant) -> None:
-    """Take one of today's sessions, or audit and raise QuotaExceeded."""
+    """Take one of today's voice sessions, or audit and raise QuotaExceeded."""
     # One conditional UPDATE: atomic on PostgreSQL and SQLite, across workers and hosts.
     today = timezone.localdate()
     todays_quota = DailyQuota.objects.filter(
@@ -133,7 +133,7 @@ def _take_quota_unit(user, audit: SessionGrant) -> None:
     )
     if todays_quota.update(used=F("used") + 1):
         return
-    # Nothing updated: either today's row does not exist yet (the day's first session) or the quota
+    # Nothing updated: either today's row does not exist yet (the day's first voice session) or the quota
     # is used up. Create the row (the unique constraint settles a race) and try once more.
     DailyQuota.objects.get_or_create(user=user, day=today)
     if todays_quota.update(used=F("used") + 1):
@@ -157,7 +157,7 @@ def _seconds_until_tomorrow() -> int:
     return max(int((midnight - now).total_seconds()), 1)
 
 
-def _open_session(
+def _count_voice_session(
     *, user, conversation: Conversation | None, upstream: str, started: UpstreamSession
 ) -> Conversation:
     now = timezone.now()

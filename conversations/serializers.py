@@ -20,7 +20,7 @@ from conversations.models import (
 )
 
 
-class SessionGrantSerializer(serializers.Serializer):
+class RealtimeKeySerializer(serializers.Serializer):
     client_secret = serializers.CharField(help_text="Ephemeral key (ek_…) for the SDP exchange.")
     expires_at = serializers.IntegerField(help_text="When the key stops starting sessions (Unix seconds).")
     conversation = serializers.UUIDField()
@@ -46,7 +46,7 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
-class SessionRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+class VoiceSessionRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     conversation = serializers.UUIDField(
         required=False, allow_null=True, help_text="Continue this conversation."
     )
@@ -72,7 +72,7 @@ def _tokens() -> serializers.IntegerField:
 SDP_MAX_BYTES = 64 * 1024
 
 
-class LiveSessionRequestSerializer(SessionRequestSerializer):
+class LiveSessionRequestSerializer(VoiceSessionRequestSerializer):
     """POST /live/session/: the browser's SDP offer (after ICE gathering), to relay to GPT-Live."""
 
     sdp = serializers.CharField(
@@ -101,7 +101,7 @@ class LiveSessionSerializer(serializers.Serializer):
     model = serializers.CharField()
 
 
-class SessionUsageInSerializer(StrictFieldsMixin, serializers.Serializer):
+class VoiceSessionUsageInSerializer(StrictFieldsMixin, serializers.Serializer):
     """A GPT-Live usage snapshot (session.usage.updated or session.closed): cumulative seconds."""
 
     session = serializers.IntegerField(
@@ -112,7 +112,7 @@ class SessionUsageInSerializer(StrictFieldsMixin, serializers.Serializer):
     paused_seconds = serializers.FloatField(min_value=0, max_value=86_400, required=False, allow_null=True)
 
 
-class SessionUsageSerializer(serializers.ModelSerializer):
+class VoiceSessionUsageSerializer(serializers.ModelSerializer):
     """The stored time line of one GPT-Live session."""
 
     seconds = serializers.FloatField()

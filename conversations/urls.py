@@ -6,8 +6,8 @@ app_name = "conversations"
 
 urlpatterns = [
     path("", views.talk, name="talk"),
-    path("realtime/session/", api.SessionView.as_view(), name="session"),
-    path("live/session/", api.LiveSessionView.as_view(), name="live-session"),
+    path("realtime/session/", api.RealtimeKeyView.as_view(), name="realtime-key"),
+    path("live/session/", api.LiveSessionStartView.as_view(), name="live-session"),
     path("conversations/", views.conversation_list, name="list"),
     path("conversations/<uuid:pk>/", views.conversation_detail, name="detail"),
     path("conversations/<uuid:pk>/rename/", views.conversation_rename, name="rename"),
@@ -15,7 +15,7 @@ urlpatterns = [
     path("api/conversations/", api.ConversationListView.as_view(), name="api-list"),
     path("api/conversations/<uuid:pk>/", api.ConversationDetailView.as_view(), name="api-detail"),
     path("api/conversations/<uuid:pk>/turns/", api.TurnIngestView.as_view(), name="api-turns"),
-    path("api/conversations/<uuid:pk>/usage/", api.SessionUsageView.as_view(), name="api-usage"),
+    path("api/conversations/<uuid:pk>/usage/", api.VoiceSessionUsageView.as_view(), name="api-usage"),
     path("api/conversations/<uuid:pk>/export/", api.ConversationExportView.as_view(), name="api-export"),
     path("api/export/", api.AccountExportView.as_view(), name="api-account-export"),
 ]

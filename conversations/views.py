@@ -39,7 +39,7 @@ def talk(request):
     talk_config = {
         "upstream": settings.VOICE_API,
         # Realtime: mint a key, then post the offer to OpenAI; GPT-Live: post the offer to us.
-        "sessionUrl": reverse("conversations:live-session" if live else "conversations:session"),
+        "sessionUrl": reverse("conversations:live-session" if live else "conversations:realtime-key"),
         "weatherUrl": reverse("weather:current"),
         "conversationsUrl": reverse("conversations:api-list"),
         "historyUrl": reverse("conversations:list"),

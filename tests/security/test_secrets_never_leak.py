@@ -131,7 +131,7 @@ def test_a_whole_session_never_shows_the_server_key_and_the_ephemeral_key_only_o
         if (path, status) != ("/realtime/session/", 201):
             assert EPHEMERAL not in body, path
     logged = everything_logged(logs, capfd)
-    assert "realtime session started" in logged, "the log capture saw the app's records"
+    assert "realtime voice session started" in logged, "the log capture saw the app's records"
     assert SERVER_KEY not in logged and EPHEMERAL not in logged
     assert SERVER_KEY not in database_text() and EPHEMERAL not in database_text()
 
