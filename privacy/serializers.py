@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Preference
 from conversations.models import DailyQuota, SessionGrant
-from conversations.serializers import ConversationDetailSerializer, SessionUsageSerializer
+from conversations.serializers import ConversationDetailSerializer, VoiceSessionUsageSerializer
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -51,11 +51,11 @@ class SessionRecordSerializer(serializers.ModelSerializer):
         ]
 
 
-class SessionTimeSerializer(SessionUsageSerializer):
+class SessionTimeSerializer(VoiceSessionUsageSerializer):
     """The billed time of one GPT-Live session (its usage is time, not tokens of a turn)."""
 
-    class Meta(SessionUsageSerializer.Meta):
-        fields = ["conversation", *SessionUsageSerializer.Meta.fields]
+    class Meta(VoiceSessionUsageSerializer.Meta):
+        fields = ["conversation", *VoiceSessionUsageSerializer.Meta.fields]
 
 
 class AccountDataSerializer(serializers.Serializer):
