@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from conversations import prices
+
 # How turns are listed everywhere (pages, API, exports, admin): the Realtime session, the position
 # in it, then how many previous_item_id links after that position the server placed the turn.
 TURN_ORDER = ("session", "position", "link_depth", "id")
@@ -85,9 +87,8 @@ class Conversation(models.Model):
 
     @property
     def price_known(self) -> bool:
-        """Whether the price tables have this conversation's model, so that its cost can be estimated
-        (per token: REALTIME_PRICES; GPT-Live per minute: LIVE_PRICES)."""
-        return self.model in settings.REALTIME_PRICES or self.model in settings.LIVE_PRICES
+        """Whether a price table has this conversation's model, so that its cost can be estimated."""
+        return prices.price_known(self.model)
 
 
 class TurnQuerySet(models.QuerySet):

@@ -4,12 +4,11 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
-from conversations import upstreams
+from conversations import prices, upstreams
 from conversations.models import TURN_FIELDS, USAGE_COST_MAX, USAGE_COUNTS, Conversation, Turn, Usage
 from conversations.upstreams import TokenCounts, live
 from core.errors import ServiceError
@@ -181,12 +180,12 @@ def title_from_text(text: str) -> str:
 
 def token_cost(*, model: str, counts: TokenCounts) -> Decimal | None:
     """USD cost of one response's tokens at `model`'s REALTIME_PRICES; None when it has no price."""
-    prices = settings.REALTIME_PRICES.get(model)
-    if prices is None:
+    per_million = prices.token_prices(model)
+    if per_million is None:
         return None
 
     def price(key: str) -> Decimal:
-        return Decimal(str(prices.get(key, 0)))
+        return Decimal(str(per_million.get(key, 0)))
 
     total = Decimal(0)
     for modality in ("text", "audio", "image"):

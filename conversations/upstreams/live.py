@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from openai.types.live import LiveCreateResponse
 
+from conversations import prices
 from conversations.upstreams import (
     LIVE,
     SessionConfig,
@@ -193,11 +194,11 @@ def time_cost(*, model: str, seconds: Decimal, paused_seconds: Decimal | None = 
 
     Paused seconds (inference on standby) are part of `seconds` and billed at the standby price.
     """
-    prices = settings.LIVE_PRICES.get(model)
-    if prices is None:
+    per_minute = prices.time_prices(model)
+    if per_minute is None:
         return None
-    active_price = Decimal(str(prices.get("active_per_minute", 0)))
-    standby_price = Decimal(str(prices.get("standby_per_minute", prices.get("active_per_minute", 0))))
+    active_price = Decimal(str(per_minute.get("active_per_minute", 0)))
+    standby_price = Decimal(str(per_minute.get("standby_per_minute", per_minute.get("active_per_minute", 0))))
     paused = min(paused_seconds or Decimal(0), seconds)
     total = (seconds - paused) * active_price + paused * standby_price
     return (total / SECONDS_PER_MINUTE).quantize(COST_PLACES)
