@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
 
 from accounts.services import get_preference
 from conversations import selectors, upstreams
@@ -139,12 +140,18 @@ def _take_quota_unit(user, audit: SessionGrant) -> None:
     if todays_quota.update(used=F("used") + 1):
         return
     exc = QuotaExceeded(
-        f"You have used all {settings.REALTIME_SESSIONS_PER_DAY} voice sessions for today. "
-        "Please come back tomorrow.",
-        retry_after=_seconds_until_tomorrow(),
+        quota_sentence(settings.REALTIME_SESSIONS_PER_DAY), retry_after=_seconds_until_tomorrow()
     )
     _save_audit(audit, SessionGrant.Outcome.QUOTA_EXCEEDED, exc)
     raise exc
+
+
+def quota_sentence(limit: int) -> str:
+    """What a user who reached the daily limit of voice sessions is told."""
+    if limit == 0:
+        return "Voice sessions are switched off for today. Please come back tomorrow."
+    used = ngettext("your one voice session", "all %(count)d voice sessions", limit) % {"count": limit}
+    return f"You have used {used} for today. Please come back tomorrow."
 
 
 def _give_back_quota_unit(user) -> None:

@@ -366,3 +366,20 @@ def test_a_failed_mint_is_not_retried_and_is_logged_once(alice_api, respx_mock, 
     ]
     assert len(warnings) == 1
     assert "/realtime/client_secrets" in warnings[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("limit", "sentence"),
+    [
+        (0, "Voice sessions are switched off for today. Please come back tomorrow."),
+        (1, "You have used your one voice session for today. Please come back tomorrow."),
+        (3, "You have used all 3 voice sessions for today. Please come back tomorrow."),
+    ],
+)
+def test_the_quota_sentence_reads_well_for_any_limit(alice_api, upstream, settings, limit, sentence):
+    settings.REALTIME_SESSIONS_PER_DAY = limit
+    for _ in range(limit):
+        assert alice_api.post(URL, {}, format="json").status_code == 201
+    refused = alice_api.post(URL, {}, format="json")
+    assert refused.status_code == 429
+    assert refused.json()["detail"] == sentence

@@ -153,7 +153,7 @@ def test_an_exhausted_daily_quota_gets_a_clear_message(app, browser, alice, say,
     log_in(page, app, alice)
     page.goto(f"{app}/")
     page.click("#connect")
-    expect(page.locator("#error-text")).to_contain_text("voice sessions for today")
+    expect(page.locator("#error-text")).to_contain_text("Voice sessions are switched off for today")
     expect(page.locator("#connect")).to_have_attribute("data-state", "idle")
 
 
@@ -222,7 +222,7 @@ def test_a_reconnect_refused_by_the_daily_quota_says_so_and_stops(
     wait_for_turn(page, "assistant", "Hello")
     settings.REALTIME_SESSIONS_PER_DAY = 1  # the session running now was the last one today
     assert httpx.post(f"{emulator}/_emulator/drop", json={}).json()["dropped"]
-    expect(page.locator("#error-text")).to_contain_text("voice sessions for today", timeout=20_000)
+    expect(page.locator("#error-text")).to_contain_text("your one voice session for today", timeout=20_000)
     expect(page.locator("#error-retry")).to_be_hidden()  # retrying would only be refused again
     expect(page.locator("#connect")).to_have_attribute("data-state", "idle")
     page.screenshot(path=ARTIFACTS / "reconnect-refused.png")
