@@ -57,13 +57,18 @@ class BoundedJSONParser(JSONParser):
 
 
 @method_decorator(never_cache, name="dispatch")
-class RealtimeKeyView(APIView):
-    """Mint a short-lived Realtime key for the logged-in user's browser (never the server key)."""
+class VoiceSessionStartView(APIView):
+    """What both ways of starting a voice session share: the policy."""
 
-    # Only the page's own session: a leaked API token must not be able to mint voice sessions.
+    # Only the page's own (Django) session: a leaked API token must not be able to start voice
+    # sessions, which cost money.
     authentication_classes = [SessionAuthentication]
     parser_classes = [BoundedJSONParser]
     throttle_scope = "mint"
+
+
+class RealtimeKeyView(VoiceSessionStartView):
+    """Mint a short-lived Realtime key for the logged-in user's browser (never the server key)."""
 
     @extend_schema(
         description="VOICE_API=realtime only; with VOICE_API=live it answers 409 (use /live/session/).",
@@ -79,14 +84,8 @@ class RealtimeKeyView(APIView):
         return Response(RealtimeKeySerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
-@method_decorator(never_cache, name="dispatch")
-class LiveSessionStartView(APIView):
+class LiveSessionStartView(VoiceSessionStartView):
     """Start a GPT-Live session: relay the page's SDP offer upstream with the server key, return the answer."""
-
-    # Same policy as RealtimeKeyView: the page's own session only, never an API token.
-    authentication_classes = [SessionAuthentication]
-    parser_classes = [BoundedJSONParser]
-    throttle_scope = "mint"
 
     @extend_schema(
         description=(

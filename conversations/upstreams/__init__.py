@@ -20,6 +20,23 @@ REALTIME = "realtime"
 LIVE = "live"
 NAMES = (REALTIME, LIVE)
 
+# The one tool the voice model may call; the browser runs it through /api/weather/.
+GET_WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Get the current weather for a place. Call it whenever the user asks about the weather.",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "location": {
+                "type": "string",
+                "description": "A city or place name, e.g. 'Amsterdam' or 'São Paulo'.",
+            }
+        },
+        "required": ["location"],
+    },
+}
+
 
 @dataclass(frozen=True)
 class SessionRequest:

@@ -12,6 +12,7 @@ from openai.types.live import LiveCreateResponse
 
 from conversations import prices
 from conversations.upstreams import (
+    GET_WEATHER_TOOL,
     LIVE,
     SessionConfig,
     SessionRequest,
@@ -25,24 +26,12 @@ NO_ACCESS = "This server's OpenAI key cannot use GPT-Live; the administrator can
 SECONDS_PER_MINUTE = Decimal(60)
 COST_PLACES = Decimal("0.000001")
 
-# The backend (Responses) model calls it; the browser runs it through /api/weather/. Strict
-# function tools want every property required and no others; strict mode does not combine with
-# parallel tool calls, so the backend asks for one place at a time.
-GET_WEATHER_TOOL = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Get the current weather for a place. Call it whenever the user asks about the weather.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "location": {
-                "type": "string",
-                "description": "A city or place name, e.g. 'Amsterdam' or 'São Paulo'.",
-            }
-        },
-        "required": ["location"],
-        "additionalProperties": False,
-    },
+# The backend (Responses) model calls it. Strict function tools want every property required and
+# no others; strict mode does not combine with parallel tool calls, so the backend asks for one
+# place at a time.
+STRICT_WEATHER_TOOL = {
+    **GET_WEATHER_TOOL,
+    "parameters": {**GET_WEATHER_TOOL["parameters"], "additionalProperties": False},
     "strict": True,
 }
 # What the page may send and receive on its data channel: enough for transcripts, the weather
@@ -104,7 +93,7 @@ def session_config(request: SessionRequest) -> SessionConfig:
             "responses": {
                 "model": settings.LIVE_BACKEND_MODEL,
                 "instructions": settings.LIVE_BACKEND_INSTRUCTIONS,
-                "tools": [GET_WEATHER_TOOL],
+                "tools": [STRICT_WEATHER_TOOL],
                 "tool_choice": "auto",
                 "parallel_tool_calls": False,
             },

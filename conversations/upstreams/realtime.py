@@ -9,6 +9,7 @@ from django.conf import settings
 from openai.types.realtime import ClientSecretCreateResponse
 
 from conversations.upstreams import (
+    GET_WEATHER_TOOL,
     REALTIME,
     SessionConfig,
     SessionRequest,
@@ -17,21 +18,6 @@ from conversations.upstreams import (
     openai_client,
 )
 
-GET_WEATHER_TOOL = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Get the current weather for a place. Call it whenever the user asks about the weather.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "location": {
-                "type": "string",
-                "description": "A city or place name, e.g. 'Amsterdam' or 'São Paulo'.",
-            }
-        },
-        "required": ["location"],
-    },
-}
 TURN_DETECTION = {
     "type": "server_vad",
     "threshold": 0.5,
