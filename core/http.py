@@ -8,6 +8,7 @@ import httpx
 from django.conf import settings
 
 from core.errors import UpstreamError
+from core.upstream_slots import upstream_slot
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ def send(method: str, url: str, *, service: str, **kwargs) -> httpx.Response:
     host = urlsplit(url).netloc
     started = time.monotonic()
     try:
-        response = client().request(method, url, **kwargs)
+        with upstream_slot(service):
+            response = client().request(method, url, **kwargs)
     except httpx.TimeoutException:
         logger.warning("%s %s %s timed out after %.2fs", service, method, host, time.monotonic() - started)
         raise UpstreamError(

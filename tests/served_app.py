@@ -111,3 +111,28 @@ def log_in(client: httpx.Client, username: str, password: str) -> None:
     )
     assert answer.status_code == 302, answer.text[:500]
     client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+
+
+@contextlib.contextmanager
+def fake_upstreams() -> Iterator[str]:
+    """The benchmark's fake OpenAI + Open-Meteo (bench/upstream.py); yields its /v1 base URL.
+    POST {"hang": true} to <port>/_bench/hang makes every upstream URL answer nothing."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--delay", "0"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening" in process.stdout.readline()
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.kill()  # a graceful stop would wait for the calls it keeps hanging
+        process.wait(timeout=10)
+
+
+def upstream_env(base: str) -> dict:
+    """Settings pointing OpenAI and Open-Meteo at `base` (fake_upstreams)."""
+    return {
+        "OPENAI_API_KEY": "sk-served-app-test",
+        "OPENAI_BASE_URL": base,
+        "OPEN_METEO_GEOCODING_URL": f"{base}/search",
+        "OPEN_METEO_FORECAST_URL": f"{base}/forecast",
+    }

@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
 # --- Outbound HTTP (core/http.py) ---------------------------------------------
 UPSTREAM_TIMEOUT = env.float("UPSTREAM_TIMEOUT", default=5.0)
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.0)
+# Calls in flight to each upstream, per process; keep it below the worker's threads (core/upstream_slots.py).
+UPSTREAM_MAX_CONCURRENT = env.int("UPSTREAM_MAX_CONCURRENT", default=4)
 
 # --- Voice upstream: OpenAI Realtime or GPT-Live (docs/gpt-live.md) -------------
 VOICE_API = env.str("VOICE_API", default="realtime")

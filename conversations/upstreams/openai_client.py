@@ -11,6 +11,7 @@ from django.conf import settings
 from openai._legacy_response import LegacyAPIResponse
 
 from core.errors import ServiceError, UpstreamError
+from core.upstream_slots import upstream_slot
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def call(
         raise ServiceError(NOT_CONFIGURED, status_code=503)
     started = time.monotonic()
     try:
-        return send(client(), extra_headers=auth_headers())
+        with upstream_slot(SERVICE):
+            return send(client(), extra_headers=auth_headers())
     except openai.APITimeoutError:
         _warn("%s POST %s timed out after %.2fs", path, started)
         raise UpstreamError(TIMED_OUT, status_code=504) from None

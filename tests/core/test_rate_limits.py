@@ -2,15 +2,13 @@
 Open-Meteo. Concurrent requests get exactly the rate; with Redis down, what costs money is refused
 and the rest goes on."""
 
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from tests.private_redis import private_redis
-from tests.served_app import ROOT, app_env, create_users, free_port, gunicorn, log_in, manage
+from tests.served_app import app_env, create_users, fake_upstreams, gunicorn, log_in, manage, upstream_env
 
 PASSWORD = "rate-limit-password-51f0"
 RATE = 60
@@ -20,13 +18,8 @@ USERS = ["alice", "bob", "carol"]
 
 @pytest.fixture(scope="module")
 def fake_open_meteo():
-    port = free_port()
-    command = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--delay", "0"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert "listening" in process.stdout.readline()
-    yield f"http://127.0.0.1:{port}/v1"
-    process.terminate()
-    process.wait(timeout=10)
+    with fake_upstreams() as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +32,8 @@ def served(tmp_path_factory, fake_open_meteo):
             DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('rate-limits') / 'db.sqlite3'}",
             CACHE_URL=redis_server.url,
             WEATHER_THROTTLE_RATE=f"{RATE}/min",
-            OPEN_METEO_GEOCODING_URL=f"{fake_open_meteo}/search",
-            OPEN_METEO_FORECAST_URL=f"{fake_open_meteo}/forecast",
+            UPSTREAM_MAX_CONCURRENT="64",  # only the rate limit may refuse here
+            **upstream_env(fake_open_meteo),
         )
         manage(env, "migrate", "--noinput")
         conversations = create_users(env, USERS, PASSWORD)
