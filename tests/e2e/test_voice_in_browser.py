@@ -206,7 +206,7 @@ def test_a_dropped_call_reconnects_and_the_conversation_goes_on_in_a_new_session
 
     conversation = Conversation.objects.get(owner=alice)  # one conversation, two sessions
     assert conversation.session_count == 2
-    turns = list(conversation.turns.order_by("session", "position", "id"))
+    turns = list(conversation.turns.in_order())
     questions = [(turn.session, turn.text) for turn in turns if turn.role == "user"]
     assert [session for session, _ in questions] == [1, 2]
     assert "paris" in questions[0][1] and "tokyo" in questions[1][1]
@@ -258,9 +258,7 @@ def test_at_the_session_cap_the_conversation_continues_in_a_new_session(
 
     conversation = Conversation.objects.get(owner=alice)
     assert conversation.session_count == 2
-    typed = [
-        (t.session, t.text) for t in conversation.turns.order_by("session", "position") if t.role == "user"
-    ]
+    typed = [(t.session, t.text) for t in conversation.turns.in_order() if t.role == "user"]
     assert typed == [(1, "hello"), (2, "what is the weather in tokyo")]
     if upstream == "live":  # the first session's time was reported when it closed
         assert set(
@@ -281,7 +279,7 @@ def test_a_silent_network_loss_is_noticed_after_its_grace_and_reconnects(start_t
 
     conversation = Conversation.objects.get(owner=alice)
     assert conversation.session_count == 2
-    assert [(t.session, t.role) for t in conversation.turns.order_by("session", "position")][:2] == [
+    assert [(t.session, t.role) for t in conversation.turns.in_order()][:2] == [
         (1, "user"),
         (1, "assistant"),
     ]
