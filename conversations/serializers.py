@@ -303,6 +303,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "title",
             "display_title",
             "status",
+            "upstream",
             "model",
             "voice",
             "session_count",

@@ -35,7 +35,7 @@ class DailyQuotaSerializer(serializers.ModelSerializer):
 
 
 class SessionRecordSerializer(serializers.ModelSerializer):
-    """One voice session start (a minted key), as audited; never the key."""
+    """One voice session start (a minted Realtime key or a GPT-Live session), as audited; never a key."""
 
     class Meta:
         model = SessionGrant
@@ -46,6 +46,7 @@ class SessionRecordSerializer(serializers.ModelSerializer):
             "outcome",
             "upstream_status",
             "upstream_request_id",
+            "upstream_session_id",
             "expires_at",
             "detail",
         ]

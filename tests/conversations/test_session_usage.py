@@ -84,6 +84,7 @@ def test_each_session_has_its_own_line_and_the_conversation_total_adds_them(alic
     assert conversation.total_tokens == 836
     listed = alice_api.get("/api/conversations/").json()["results"][0]
     assert Decimal(listed["cost"]) == conversation.total_cost and listed["price_known"] is True
+    assert listed["upstream"] == "live"
 
 
 def test_standby_seconds_are_billed_at_the_standby_price(alice_api, live_conversation):
