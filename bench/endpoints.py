@@ -62,7 +62,7 @@ class ExportMemoryView(APIView):
         match = resolve(path)
         started = time.perf_counter()
         if probe == "rss":
-            with _RssSampler() as sampler:
+            with RssSampler() as sampler:
                 size, status = _consume(match.func(inner, *match.args, **match.kwargs))
             peak = sampler.peak - sampler.before
         else:
@@ -94,7 +94,7 @@ def _consume(response) -> tuple[int, int]:
     return size, response.status_code
 
 
-class _RssSampler:
+class RssSampler:
     """Samples this process's resident set every few milliseconds; portable where VmHWM resets are not."""
 
     def __init__(self, interval: float = 0.002):

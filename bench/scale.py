@@ -4,6 +4,9 @@ Each size lives in its own database (`<name>_10k`, `<name>_1m`), seeded with COP
 bench/scale_seed.py and reused by later runs (`--fresh` seeds again). Requests go through the app's
 own URLs in-process (Django's test client, DEBUG off), median of 5 warm runs; the table shows both
 sizes and the growth ratio, and .bench/scale.json keeps the figures.
+
+The whole-account export (`GET /api/export/`) is timed once per size (at 1M it takes a while):
+turns per second and the growth of the process's resident set while it streams.
 """
 
 import argparse
@@ -37,7 +40,7 @@ def paths(detail: str) -> dict[str, tuple[str, str]]:
     }
 
 
-def measure(database_url: str, size: int, fresh: bool) -> dict[str, float]:
+def measure(database_url: str, size: int, fresh: bool, export_only: bool = False) -> dict[str, float]:
     """Seed (or reuse) the database for `size`, then the median ms of each path."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -61,7 +64,7 @@ def measure(database_url: str, size: int, fresh: bool) -> dict[str, float]:
     heavy = get_user_model().objects.get(username=scale_seed.HEAVY_USER)
     detail = Conversation.objects.filter(owner=heavy).order_by("created_at").first().pk
     results = {}
-    for name, (username, path) in paths(detail).items():
+    for name, (username, path) in ({} if export_only else paths(detail)).items():
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(get_user_model().objects.get(username=username))
         client.get(path)  # warm
@@ -73,8 +76,35 @@ def measure(database_url: str, size: int, fresh: bool) -> dict[str, float]:
             if response.status_code != 200:
                 raise RuntimeError(f"GET {path} answered {response.status_code}")
         results[name] = statistics.median(times)
+    results.update(measure_account_export(heavy))
     connections.close_all()
     return results
+
+
+EXPORT_FIGURES = {"account export, turns/s": "turns/s", "account export, peak MiB": "MiB"}
+
+
+def measure_account_export(user) -> dict[str, float]:
+    """Stream the whole-account export once: its rate in turns/s and the growth of the resident set."""
+    from django.test import Client
+
+    from bench.endpoints import RssSampler
+    from conversations.models import Turn
+
+    turns = Turn.objects.filter(conversation__owner=user).count()
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    client.get("/api/conversations/")  # warm: the first request imports what the app loads lazily
+    with RssSampler() as sampler:
+        began = time.perf_counter()
+        response = client.get("/api/export/")
+        size = sum(len(chunk) for chunk in response.streaming_content)
+        seconds = time.perf_counter() - began
+    print(f"[scale] account export: {turns} turns, {size / 2**20:.0f} MiB in {seconds:.1f}s", file=sys.stderr)
+    return {
+        "account export, turns/s": turns / seconds,
+        "account export, peak MiB": (sampler.peak - sampler.before) / 2**20,
+    }
 
 
 def _exists(database_url: str) -> bool:
@@ -97,6 +127,7 @@ def main() -> None:
     )
     parser.add_argument("--fresh", action="store_true", help="drop and seed both databases again")
     parser.add_argument("--only", choices=list(SIZES), nargs="*", help="these sizes only")
+    parser.add_argument("--export-only", action="store_true", help="the whole-account export only")
     args = parser.parse_args()
     os.environ.update(
         {
@@ -118,17 +149,26 @@ def main() -> None:
     # Pages name static files; no collectstatic here, so plain (unhashed) names.
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     figures = {
-        label: measure(f"{args.database_url}_{label}", size, args.fresh)
+        label: measure(f"{args.database_url}_{label}", size, args.fresh, args.export_only)
         for label, size in SIZES.items()
         if not args.only or label in args.only
     }
     labels = list(figures)
     print(f"{'path':28} " + " ".join(f"{label + ' ms':>10}" for label in labels) + "   growth")
     table = {}
-    for name in next(iter(figures.values())):
+    for name in {} if args.export_only else next(iter(figures.values())):
+        if name in EXPORT_FIGURES:
+            continue
         row = {label: round(figures[label][name], 1) for label in labels}
         growth = row[labels[-1]] / row[labels[0]] if len(labels) > 1 and row[labels[0]] else None
         table[name] = {**row, "growth": round(growth, 2) if growth else None}
+        cells = " ".join(f"{row[label]:>10.1f}" for label in labels)
+        print(f"{name:28} {cells}   {f'{growth:.2f}x' if growth else '-'}")
+    print(f"\n{'whole-account export':28} " + " ".join(f"{label:>10}" for label in labels) + "   growth")
+    for name, unit in EXPORT_FIGURES.items():
+        row = {label: round(figures[label][name], 1) for label in labels}
+        growth = row[labels[-1]] / row[labels[0]] if len(labels) > 1 and row[labels[0]] else None
+        table[name] = {**row, "unit": unit, "growth": round(growth, 2) if growth else None}
         cells = " ".join(f"{row[label]:>10.1f}" for label in labels)
         print(f"{name:28} {cells}   {f'{growth:.2f}x' if growth else '-'}")
     out = ROOT / ".bench"

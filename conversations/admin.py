@@ -3,7 +3,8 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from conversations import exports, search, selectors
+from conversations import downloads, search, selectors
+from conversations.formatting import format_cost, format_duration
 from conversations.models import TURN_FIELDS, Conversation, DailyQuota, SessionGrant, Turn, Usage
 
 TOTALS_ROWS = 31
@@ -68,7 +69,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="duration", ordering="elapsed")
     def duration(self, obj):
-        return exports.format_duration(obj.elapsed) or "—"
+        return format_duration(obj.elapsed) or "—"
 
     @admin.display(description="turns", ordering="turn_count")
     def turns(self, obj):
@@ -78,12 +79,12 @@ class ConversationAdmin(admin.ModelAdmin):
     def cost(self, obj):
         if not obj.price_known:
             return "price unknown"
-        return f"{obj.total_cost:.4f}"
+        return format_cost(obj.total_cost)
 
     @admin.action(description="Export selected conversations as JSON")
     def export_json(self, request, queryset):
         header = {"exported_by": request.user.get_username(), "exported_at": timezone.now()}
-        return exports.many_response(queryset, header=header, name="admin-export")
+        return downloads.many_response(queryset, header=header, name="admin-export")
 
 
 @admin.register(Usage)

@@ -15,7 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations import exports, minting, selectors, services
+from conversations import downloads, exports, minting, selectors, services
 from conversations.filters import ConversationFilter
 from conversations.models import Conversation
 from conversations.pagination import ConversationPagination
@@ -257,7 +257,7 @@ class ConversationExportView(APIView):
     def get(self, request, pk):
         export_format = _export_format(request, list(exports.FORMATS))
         conversation = selectors.conversation_with_stats(user=request.user, pk=pk)
-        return exports.conversation_response(conversation, export_format)
+        return downloads.conversation_response(conversation, export_format)
 
 
 class AccountExportView(APIView):
@@ -285,7 +285,7 @@ class AccountExportView(APIView):
     def get(self, request):
         _export_format(request, ["json"])
         header = {"user": request.user.get_username(), "exported_at": timezone.now()}
-        return exports.many_response(
+        return downloads.many_response(
             selectors.account_conversations(user=request.user),
             header=header,
             name=request.user.get_username(),

@@ -229,6 +229,8 @@ USAGE_COST_MAX = Decimal("999999.999999")
 TOTAL_COST_DIGITS = 24
 # The token counts of a usage row: stored by services, shown by the API and exports, bounded below.
 USAGE_COUNTS = ("text_in", "text_cached", "audio_in", "audio_cached", "text_out", "audio_out", "total_tokens")
+# The usage of a turn as the API and the exports give it.
+USAGE_FIELDS = (*USAGE_COUNTS, "cost")
 
 
 class Usage(models.Model):

@@ -1,15 +1,18 @@
 """Reading conversations and turns: ownership, order, search and totals. Writes live in services.py."""
 
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Count,
+    DateTimeField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -17,15 +20,26 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from conversations import search
-from conversations.models import TOTAL_COST_DIGITS, Conversation, Turn, Usage
+from conversations.models import (
+    TOTAL_COST_DIGITS,
+    TURN_FIELDS,
+    TURN_ORDER,
+    USAGE_FIELDS,
+    Conversation,
+    Turn,
+    Usage,
+)
 
 NOT_FOUND = "This conversation does not exist. It may have been deleted."
+FETCH_ROWS = 2000  # transcript rows per fetch from a server-side cursor: few round trips, flat memory
+BATCH_TURNS = 5000  # an account's small conversations are read this many turns to a query
 
 
 def owned_conversation(
@@ -130,3 +144,94 @@ def usage_totals(usages: QuerySet[Usage], *, rows: int) -> dict:
         "totals_by_user": usages.values("user__username").annotate(**totals).order_by("-cost")[:rows],
         "totals_by_day": usages.values("day").annotate(**totals).order_by("-day")[:rows],
     }
+
+
+# --- Transcripts for the exports --------------------------------------------------------------------
+
+
+class IsoTime(Func):
+    """A time stamp as the API writes it in UTC ("2026-12-02T11:59:13.644557Z", no fraction when it is
+    zero), made by the database: turning each of a million timestamps into a Python datetime and back
+    into text was most of an export's time (docs/performance.md)."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra):
+        # SQLite stores Django's text "2026-12-02 11:59:13.644557" (no fraction when it is zero).
+        return super().as_sql(
+            compiler, connection, template="replace(%(expressions)s, ' ', 'T') || 'Z'", **extra
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+            " '.000000Z', 'Z')"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+_TIMES = [field for field in TURN_FIELDS.values() if isinstance(Turn._meta.get_field(field), DateTimeField)]
+
+
+def _transcript_rows(turns: QuerySet[Turn]) -> Iterator[dict]:
+    """Rows of the Turn fields in TURN_FIELDS, `usage__<field>` columns, and `when` (started, else
+    created): plain dicts (an export has no use for model instances), time stamps as IsoTime text,
+    streamed from a server-side cursor in the queryset's order."""
+    other = [field for field in TURN_FIELDS.values() if field not in _TIMES]
+    usage = [f"usage__{field}" for field in USAGE_FIELDS]
+    names = ["conversation_id", *other, *usage, *_TIMES, "when"]
+    times = [IsoTime(field) for field in _TIMES]
+    rows = turns.values_list(
+        "conversation_id", *other, *usage, *times, IsoTime(Coalesce("started_at", "created_at"))
+    )
+    # values() cannot name an annotation like a field; this is what it does with the tuples anyway.
+    return (dict(zip(names, row, strict=True)) for row in rows.iterator(chunk_size=FETCH_ROWS))
+
+
+def transcript(*, conversation: Conversation) -> Iterator[dict]:
+    """The conversation's turns as export rows (_transcript_rows), in transcript order."""
+    return _transcript_rows(Turn.objects.filter(conversation=conversation).in_order())
+
+
+def transcripts(conversations: QuerySet[Conversation]) -> Iterator[tuple[Conversation, Iterator[dict]]]:
+    """Each conversation of `conversations` (annotated by with_stats), newest first, with its turns as
+    export rows, handed out one by one so that memory stays flat however big the account.
+
+    Small conversations are read together, about BATCH_TURNS turns to a query (one sorted query
+    for a whole account was a sort of a million rows before the first byte); a big one is read alone,
+    in the order of its index.
+    """
+    batch, batch_turns = [], 0
+    for conversation in conversations.order_by("-created_at", "-pk").iterator(chunk_size=FETCH_ROWS):
+        if conversation.turn_count >= BATCH_TURNS:
+            yield from _with_rows(batch)
+            batch, batch_turns = [], 0
+            yield conversation, transcript(conversation=conversation)
+            continue
+        batch.append(conversation)
+        batch_turns += conversation.turn_count
+        if batch_turns >= BATCH_TURNS:
+            yield from _with_rows(batch)
+            batch, batch_turns = [], 0
+    yield from _with_rows(batch)
+
+
+def _with_rows(batch: list[Conversation]) -> Iterator[tuple[Conversation, Iterator[dict]]]:
+    """The conversations of `batch` (in export order) with their rows, from one query: it reads the
+    turns in the same order and hands each conversation the rows that are its own."""
+    if not batch:
+        return
+    turns = Turn.objects.filter(conversation__in=[conversation.pk for conversation in batch])
+    rows = _transcript_rows(turns.order_by("-conversation__created_at", "-conversation_id", *TURN_ORDER))
+    head = [next(rows, None)]  # the first row not handed out yet
+
+    def rows_of(pk) -> Iterator[dict]:
+        while head[0] is not None and head[0]["conversation_id"] == pk:
+            yield head[0]
+            head[0] = next(rows, None)
+
+    for conversation in batch:
+        own = rows_of(conversation.pk)
+        yield conversation, own
+        for _ in own:  # rows the caller left unread must not be taken for the next conversation's
+            pass

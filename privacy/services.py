@@ -51,7 +51,9 @@ def export_account(*, user: AbstractBaseUser) -> Iterator[str]:
     time_lines = Usage.objects.filter(user=user, turn__isnull=True).order_by("conversation", "session")
     yield from _json_rows("session_time", time_lines, SessionTimeSerializer)
     yield ', "conversations": '
-    yield from exports.render_conversations_json(selectors.account_conversations(user=user))
+    yield from exports.render_conversations_json(
+        selectors.transcripts(selectors.account_conversations(user=user))
+    )
     yield "}\n"
 
 

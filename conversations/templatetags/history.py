@@ -2,7 +2,8 @@
 
 from django import template
 
-from conversations import exports, search
+from conversations import search
+from conversations.formatting import format_duration
 
 register = template.Library()
 
@@ -10,7 +11,7 @@ register = template.Library()
 @register.filter
 def duration(elapsed) -> str:
     """A timedelta as "3 min 20 s"; empty when unknown."""
-    return exports.format_duration(elapsed)
+    return format_duration(elapsed)
 
 
 @register.filter

@@ -131,6 +131,20 @@ def test_srt_times_are_relative_to_the_conversation_start(alice_api, transcript)
     assert len(cues) == 3  # the tool call is not a subtitle
 
 
+def test_exports_show_times_in_the_sites_time_zone(alice_token_api, transcript, settings):
+    settings.TIME_ZONE = "Europe/Oslo"  # UTC+1 in November
+    services.record_turns(conversation=transcript, turns=[{"item_id": "a1", "usage": USAGE}])
+    _, text = download(alice_token_api, export_url(transcript, "txt"))
+    assert "[11:00:01] You: What's the weather in Oslo?" in text.splitlines()
+    _, body = download(alice_token_api, export_url(transcript, "csv"))
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert rows[0]["time"] == "2026-11-24T11:00:01+01:00"
+    _, body = download(alice_token_api, export_url(transcript, "json"))
+    turns = json.loads(body)["turns"]
+    assert turns == alice_token_api.get(f"/api/conversations/{transcript.pk}/").json()["turns"]
+    assert turns[0]["started_at"] == "2026-11-24T11:00:01+01:00"
+
+
 def test_an_unknown_format_is_a_400_listing_the_formats(alice_api, alice_conversation):
     response = alice_api.get(export_url(alice_conversation, "pdf"))
     assert response.status_code == 400

@@ -8,7 +8,7 @@ from account_helpers import give_everything
 from django.test import Client
 from django.utils import timezone
 
-from conversations import exports
+from conversations import exports, selectors
 from conversations.models import Conversation, Turn
 
 pytestmark = pytest.mark.django_db
@@ -176,7 +176,8 @@ def peak_memory_of_download(client) -> tuple[int, int]:
 
 def test_memory_stays_flat_when_the_account_grows_fivefold(django_user_model, monkeypatch):
     # Smaller reads and batches than in production, so that a few thousand rows span many of them.
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(selectors, "FETCH_ROWS", 100)
+    monkeypatch.setattr(selectors, "BATCH_TURNS", 200)
     monkeypatch.setattr(exports, "JSON_BATCH", 20)
     small_user = django_user_model.objects.create_user("small")
     large_user = django_user_model.objects.create_user("large")

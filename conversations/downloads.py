@@ -1,0 +1,33 @@
+"""Streamed downloads of conversations: the one place an export meets the database and HTTP."""
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+
+from conversations import exports, selectors
+from conversations.models import Conversation
+
+
+def attachment(chunks: Iterator[str], content_type: str, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+def conversation_response(conversation: Conversation, export_format: str) -> StreamingHttpResponse:
+    """A streamed download of one conversation (annotated by selectors.with_stats); `export_format`
+    must be a key of exports.FORMATS."""
+    content_type, render = exports.FORMATS[export_format]
+    chunks = render(conversation, selectors.transcript(conversation=conversation))
+    return attachment(chunks, content_type, exports.filename_for(conversation, export_format))
+
+
+def many_response(conversations: QuerySet[Conversation], *, header: dict, name: str) -> StreamingHttpResponse:
+    """A streamed JSON download of several conversations (annotated by with_stats) with their turns."""
+    filename = f"voiceapp-{slugify(name) or 'export'}-{timezone.localdate():%Y-%m-%d}.json"
+    chunks = exports.render_many_json(selectors.transcripts(conversations), header)
+    return attachment(chunks, "application/json", filename)
