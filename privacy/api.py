@@ -1,10 +1,8 @@
 """REST endpoint of the account: download all of its data."""
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
-from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import APIView
@@ -41,8 +39,7 @@ class AccountDataView(APIView):
 def account_data_response(user) -> StreamingHttpResponse:
     """The user's data as a streamed JSON attachment that no cache may keep."""
     response = StreamingHttpResponse(services.export_account(user=user), content_type="application/json")
-    name = slugify(user.get_username()) or "account"
-    filename = f"voiceapp-data-{name}-{timezone.localdate():%Y-%m-%d}.json"
+    filename = services.export_filename(user)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     add_never_cache_headers(response)
     return response

@@ -1,18 +1,25 @@
 """People own their data: download everything of an account, or delete it with everything it holds."""
 
 import logging
-from collections.abc import Iterator
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
+from django_tasks import task
 from rest_framework.serializers import DateTimeField, Serializer
 
 from accounts.services import api_tokens, get_preference
 from conversations import exports, selectors
 from conversations.models import Conversation, DailyQuota, SessionGrant, Usage
+from privacy.models import DataExport
 from privacy.serializers import (
     AccountSerializer,
     ApiTokenSerializer,
@@ -26,14 +33,15 @@ logger = logging.getLogger(__name__)
 EXPORT_FORMAT, EXPORT_VERSION = "voiceapp-account-data", 1
 ROWS_PER_CHUNK = 200
 CONVERSATIONS_PER_DELETE = 20
+PROGRESS_EVERY = 1.0  # seconds between two saves of a background export's progress
 # Login records of django-axes name the account by username, not by a foreign key.
 LOGIN_RECORDS = (AccessAttempt, AccessFailureLog, AccessLog)
 
 
-def export_account(*, user: AbstractBaseUser) -> Iterator[str]:
+def export_account(*, user: AbstractBaseUser, progress: Callable[[int], None] | None = None) -> Iterator[str]:
     """The user's account, preferences, session records and every conversation with its turns and
     usage, as one JSON document (docs/account-data.md) streamed in chunks: memory stays flat
-    however much there is."""
+    however much there is. `progress` is told how many conversations are written, as they are."""
     header = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -57,6 +65,12 @@ def export_account(*, user: AbstractBaseUser) -> Iterator[str]:
     yield "}\n"
 
 
+def _counted(items: Iterable, progress: Callable[[int], None]) -> Iterator:
+    for done, item in enumerate(items):
+        progress(done)
+        yield item
+
+
 def _json_rows(name: str, rows: QuerySet, serializer: type[Serializer]) -> Iterator[str]:
     yield f', "{name}": ['
     batch, separator = [], ""
@@ -70,6 +84,68 @@ def _json_rows(name: str, rows: QuerySet, serializer: type[Serializer]) -> Itera
     yield "]"
 
 
+def export_filename(user: AbstractBaseUser, day=None) -> str:
+    """The download's name: voiceapp-data-<username>-<date it was made>.json."""
+    name = slugify(user.get_username()) or "account"
+    return f"voiceapp-data-{name}-{timezone.localdate(day):%Y-%m-%d}.json"
+
+
+# --- The download prepared in the background ------------------------------------------------------
+
+
+def start_data_export(*, user: AbstractBaseUser) -> DataExport:
+    """The user's export being prepared, or a new one queued (settings.TASKS): the user waits on no
+    request while a big account is written. Older exports of the user and their files go."""
+    current = DataExport.objects.filter(user=user, status=DataExport.Status.PREPARING).first()
+    if current and not current.stalled:
+        return current
+    for old in DataExport.objects.filter(user=user):
+        delete_data_export(old)
+    export = DataExport.objects.create(
+        user=user, conversations_total=Conversation.objects.for_user(user).count()
+    )
+    transaction.on_commit(lambda: build_data_export.enqueue(export_id=str(export.pk)))
+    return export
+
+
+@task()
+def build_data_export(export_id: str) -> None:
+    """Write the account's file (export_account) to the exports storage, saving progress as it goes."""
+    export = DataExport.objects.select_related("user").get(pk=export_id)
+    last_save = time.monotonic()
+
+    def progress(done: int) -> None:
+        nonlocal last_save
+        if time.monotonic() - last_save >= PROGRESS_EVERY:
+            DataExport.objects.filter(pk=export.pk).update(conversations_done=done, updated_at=timezone.now())
+            last_save = time.monotonic()
+
+    try:
+        with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as scratch:
+            for chunk in export_account(user=export.user, progress=progress):
+                scratch.write(chunk.encode())
+            export.size = scratch.tell()
+            scratch.seek(0)
+            export.file.save(export_filename(export.user), File(scratch), save=False)
+    except Exception:
+        logger.exception("data export %s of account %s failed", export.pk, export.user_id)
+        DataExport.objects.filter(pk=export.pk).update(
+            status=DataExport.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
+    export.status = DataExport.Status.READY
+    export.conversations_done = export.conversations_total
+    export.finished_at = timezone.now()
+    export.save()
+    logger.info("data export %s of account %s ready: %s bytes", export.pk, export.user_id, export.size)
+
+
+def delete_data_export(export: DataExport) -> None:
+    if export.file:
+        export.file.delete(save=False)
+    export.delete()
+
+
 def delete_account(*, user: AbstractBaseUser) -> None:
     """Delete the user and everything of theirs, in one transaction: conversations, turns, usage,
     session audit and quota rows, API tokens, preferences, and the login records kept by username.
@@ -78,6 +154,8 @@ def delete_account(*, user: AbstractBaseUser) -> None:
     user whichever app adds it (tests/privacy/test_account_delete.py checks every table).
     """
     user_id, username = user.pk, user.get_username()
+    for export in DataExport.objects.filter(user=user):
+        delete_data_export(export)  # the files too, which no cascade reaches
     conversations = Conversation.objects.filter(owner=user).order_by().values_list("pk", flat=True)
     with transaction.atomic():
         # Django loads every row it cascades to (about 0.8 kB a turn): conversations go a few at a

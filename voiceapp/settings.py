@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "accounts",
     "conversations",
@@ -131,12 +133,25 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Prepared downloads of account data (privacy app): private, served by a view to their owner only.
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("DATA_EXPORT_DIR", default=str(BASE_DIR / "var" / "exports"))},
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "core.storage.StaticStorage"
     },
 }
+
+# --- Background tasks (django-tasks) ------------------------------------------
+# Without a queue a task runs on a thread of the web process (core.tasks.ThreadBackend). With
+# TASKS_BACKEND=django_tasks_db.DatabaseBackend tasks wait in the database for `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="core.tasks.ThreadBackend")}}
+DATA_EXPORT_KEEP_DAYS = env.int("DATA_EXPORT_KEEP_DAYS", default=7)
+# A background export with no progress for this long is taken as stopped (its process ended).
+DATA_EXPORT_STALLED_SECONDS = 600
 
 # --- Security ----------------------------------------------------------------
 # Production runs behind a TLS-terminating proxy; a plain-HTTP local run sets

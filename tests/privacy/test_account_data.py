@@ -135,9 +135,10 @@ def test_a_new_account_downloads_an_empty_but_complete_file(alice_client):
     )
 
 
-def test_the_profile_page_links_the_download_and_the_deletion(alice_client):
+def test_the_profile_page_offers_the_download_and_the_deletion(alice_client):
     page = alice_client.get("/accounts/profile/").content.decode()
-    assert 'href="/accounts/data/"' in page and "Download all my data" in page
+    # The download is prepared in the background (test_data_export.py); GET /accounts/data/ is for scripts.
+    assert 'action="/accounts/data/exports/"' in page and "Download all my data" in page
     assert 'href="/accounts/delete/"' in page and "Delete my account" in page
 
 

@@ -52,7 +52,7 @@ def test_confirmation_page_says_what_will_be_deleted_and_asks_for_the_password(
     page = response.content.decode()
     assert "2 conversations with 6 turns" in page
     assert 'type="password"' in page and 'name="password"' in page
-    assert 'href="/accounts/data/"' in page  # a copy first, if they want one
+    assert 'href="/accounts/profile/#data-heading"' in page  # a copy first, if they want one
     assert response["Cache-Control"].count("no-store") == 1
 
 
