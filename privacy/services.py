@@ -59,16 +59,15 @@ def export_account(*, user: AbstractBaseUser, progress: Callable[[int], None] | 
     time_lines = Usage.objects.filter(user=user, turn__isnull=True).order_by("conversation", "session")
     yield from _json_rows("session_time", time_lines, SessionTimeSerializer)
     yield ', "conversations": '
-    yield from exports.render_conversations_json(
-        selectors.transcripts(selectors.account_conversations(user=user))
-    )
+    transcripts = selectors.transcripts(selectors.account_conversations(user=user))
+    yield from exports.render_conversations_json(_counted(transcripts, progress) if progress else transcripts)
     yield "}\n"
 
 
 def _counted(items: Iterable, progress: Callable[[int], None]) -> Iterator:
-    for done, item in enumerate(items):
+    for done, item in enumerate(items, start=1):
+        yield item  # the caller writes the conversation before asking for the next
         progress(done)
-        yield item
 
 
 def _json_rows(name: str, rows: QuerySet, serializer: type[Serializer]) -> Iterator[str]:

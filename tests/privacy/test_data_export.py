@@ -10,6 +10,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.test import Client
 
+from privacy import services
 from privacy.models import DataExport
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,13 @@ def test_while_it_is_prepared_the_page_shows_progress_and_reloads(
     assert f'href="/accounts/data/exports/{export.pk}/"' in profile  # "see how it goes"
     again, _ = start(alice_client, django_capture_on_commit_callbacks)
     assert again == export  # one at a time
+
+
+def test_the_preparation_reports_each_conversation_written(alice_full):
+    seen = []
+    for _ in services.export_account(user=alice_full, progress=seen.append):
+        pass
+    assert seen == [1, 2]
 
 
 def test_nobody_else_sees_or_downloads_it(
