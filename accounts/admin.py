@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import ApiToken, Preference
+from accounts.models import ApiToken, InviteCode, Preference
 
 
 @admin.register(Preference)
@@ -26,3 +26,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(InviteCode)
+class InviteCodeAdmin(admin.ModelAdmin):
+    """With SIGNUP=invite, each code lets one person sign up: add one, then send its code."""
+
+    list_display = ("code", "note", "created_at", "used_by", "used_at")
+    list_filter = ("created_at", "used_at")
+    search_fields = ("code", "note", "used_by__username")
+    list_select_related = ("used_by",)
+    readonly_fields = ("code", "created_at", "used_by", "used_at")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.used_by_id is None  # a used code's record stays as it was

@@ -6,14 +6,32 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 
-from accounts.models import Preference
+from accounts.models import InviteCode, Preference
 
 
 class SignupForm(UserCreationForm):
+    """The sign-up form as SIGNUP and SIGNUP_VERIFY_EMAIL have it: an invite code field, a required
+    e-mail address."""
+
     email = forms.EmailField(required=False, help_text="Optional; used only to reset your password.")
+    invite_code = forms.CharField(max_length=32, help_text="The code you were sent with your invitation.")
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.SIGNUP != "invite":
+            del self.fields["invite_code"]
+        if settings.SIGNUP_VERIFY_EMAIL:
+            self.fields["email"].required = True
+            self.fields["email"].help_text = "We send a link to it to confirm your account."
+
+    def clean_invite_code(self):
+        code = self.cleaned_data["invite_code"].strip()
+        if not InviteCode.objects.filter(code=code, used_by__isnull=True).exists():
+            raise forms.ValidationError("This invite code does not exist or was already used.")
+        return code
 
 
 class PreferenceForm(forms.ModelForm):

@@ -1,4 +1,6 @@
-"""Per-user voice preferences applied to new Realtime sessions, and API tokens."""
+"""Per-user voice preferences applied to new Realtime sessions, API tokens, and invite codes."""
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -48,3 +50,26 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self):
         return f"{self.name} ({self.user})"
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class InviteCode(models.Model):
+    """A single-use code that lets one person sign up while SIGNUP=invite; staff issue them in the admin."""
+
+    code = models.CharField(max_length=32, unique=True, default=new_invite_code, editable=False)
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for (only staff see it).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Deleting the account deletes the code's record with it; a used code never becomes usable again.
+    used_by = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="invite"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.code

@@ -1,5 +1,7 @@
 """Sign-up and the profile page (voice preferences, API token)."""
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -9,19 +11,48 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import ApiTokenForm, PreferenceForm, SignupForm
+from core.errors import ServiceError
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @login_not_required
 def signup(request):
+    """Sign-up as the operator set it (SIGNUP, SIGNUP_RATE per address, SIGNUP_VERIFY_EMAIL)."""
     if request.user.is_authenticated:
         return redirect("conversations:talk")
+    if settings.SIGNUP == "closed":
+        return render(
+            request, "registration/signup_closed.html", status=403 if request.method == "POST" else 200
+        )
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        try:
+            user = services.sign_up(form=form, ip=get_client_ip_address(request))
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "registration/signup.html", {"form": form}, status=exc.status_code)
+        if not user.is_active:
+            services.send_confirmation(user=user, site_url=request.build_absolute_uri("/")[:-1])
+            return render(request, "registration/signup_confirm_sent.html", {"email": user.email})
+        login(request, user, backend=MODEL_BACKEND)
         messages.success(request, f"Welcome, {user.username}! Press Start and say hello.")
         return redirect("conversations:talk")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@login_not_required
+@never_cache
+def confirm_email(request, uidb64, token):
+    """The link of the confirmation e-mail: a button (mail scanners open links), then logged in."""
+    user = services.confirm_email(uidb64=uidb64, token=token, activate=request.method == "POST")
+    if user is None:
+        return render(request, "registration/signup_confirm_invalid.html", status=400)
+    if request.method != "POST":
+        return render(request, "registration/signup_confirm.html", {"confirmed_user": user})
+    login(request, user, backend=MODEL_BACKEND)
+    messages.success(request, f"Your e-mail address is confirmed. Welcome, {user.username}!")
+    return redirect("conversations:talk")
 
 
 @never_cache

@@ -44,6 +44,7 @@ def start_voice_session(
     module = upstreams.get(upstream)
     config = module.session_config(_session_request(user, conversation))
     audit = SessionGrant(user=user, conversation=conversation, model=config.model)
+    _check_daily_budget(audit)
     _take_quota_unit(user, audit)
     started = _start_upstream(module, config, offer_sdp=offer_sdp, user=user, audit=audit)
     conversation = _record_start(
@@ -123,6 +124,27 @@ def _record_start(
         audit.outcome = SessionGrant.Outcome.GRANTED
         audit.save()
     return conversation
+
+
+def _check_daily_budget(audit: SessionGrant) -> None:
+    """Refuse new voice sessions once today's estimated spending reaches DAILY_BUDGET_USD (0: no
+    budget), auditing why; sessions already running go on."""
+    budget = settings.DAILY_BUDGET_USD
+    if not budget:
+        return
+    spent = selectors.spent_on(day=timezone.localdate())
+    if spent < budget:
+        return
+    exc = ServiceError(
+        "Voice chat has used up this site's budget for today. Please come back tomorrow.",
+        status_code=503,
+        retry_after=_seconds_until_tomorrow(),
+    )
+    audit.outcome = SessionGrant.Outcome.BUDGET_SPENT
+    audit.detail = f"Today's estimated spending ${spent:.2f} reached DAILY_BUDGET_USD (${budget:.2f})."
+    audit.save()
+    logger.warning("voice session refused: today's budget is spent")
+    raise exc
 
 
 def _take_quota_unit(user, audit: SessionGrant) -> None:

@@ -179,6 +179,7 @@ class SessionGrant(models.Model):
     class Outcome(models.TextChoices):
         GRANTED = "granted", "Granted"
         QUOTA_EXCEEDED = "quota_exceeded", "Quota exceeded"
+        BUDGET_SPENT = "budget_spent", "Site's daily budget spent"
         NOT_CONFIGURED = "not_configured", "Not configured"
         UPSTREAM_ERROR = "upstream_error", "Upstream error"
 

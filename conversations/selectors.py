@@ -116,6 +116,11 @@ def total_cost() -> Sum:
     return Sum("cost", output_field=DecimalField(max_digits=TOTAL_COST_DIGITS, decimal_places=6))
 
 
+def spent_on(*, day) -> Decimal:
+    """The estimated cost of every response on `day`, in USD, from the usage ledger."""
+    return Usage.objects.filter(day=day).aggregate(spent=total_cost())["spent"] or Decimal(0)
+
+
 def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
     """The user's conversations, newest first, with their stats."""
     return with_stats(Conversation.objects.for_user(user)).order_by("-created_at", "pk")

@@ -22,6 +22,12 @@ class RateLimitUnavailable(exceptions.APIException):
     wait = 30  # seconds, sent as Retry-After
 
 
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "5/hour" -> (5, 3600): DRF's rate format (s, m, h, d)."""
+    count, period = rate.split("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
 def hit(key: str, *, limit: int, window: int, fail_closed: bool) -> tuple[bool, int]:
     """Count one request against `key`: (allowed, seconds until the window ends).
 

@@ -1,5 +1,6 @@
 """VoiceApp settings: every value comes from the environment (or an optional .env file)."""
 
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -188,7 +189,21 @@ AUTH_PASSWORD_VALIDATORS = [
     # Not a rule: Django tells validators of every password change (form, reset, admin, command).
     {"NAME": "accounts.validators.RevokeApiTokensOnPasswordChange"},
 ]
+# Who may create an account: "open" (anyone), "invite" (with a code staff issue in the admin),
+# "closed" (staff create accounts in the admin).
+SIGNUP = env.str("SIGNUP", default="open")
+if SIGNUP not in ("open", "invite", "closed"):
+    raise ImproperlyConfigured(f"SIGNUP must be open, invite or closed, not {SIGNUP!r}.")
+SIGNUP_RATE = env.str("SIGNUP_RATE", default="5/hour")  # accounts created per IP address
+# New accounts confirm their e-mail address through a link before they can log in.
+SIGNUP_VERIFY_EMAIL = env.bool("SIGNUP_VERIFY_EMAIL", default=False)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# For the SMTP backend (django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VoiceApp <noreply@localhost>")
 
 # Login brute-force protection (django-axes): lock a username+IP pair after repeated failures.
@@ -222,7 +237,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Rate-limit scopes that cost money (upstream calls, quota): refused while the cache cannot count.
-RATE_LIMIT_FAIL_CLOSED = ["mint", "weather"]
+RATE_LIMIT_FAIL_CLOSED = ["mint", "weather", "signup"]
 # API tokens (django-rest-knox): stored as SHA-512 hashes, `Authorization: Token va_…`.
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
 # knox's migrations create its own token table even when the model is swapped for ours; an unused
@@ -284,6 +299,9 @@ if not 10 <= REALTIME_TOKEN_TTL <= 7200:
         f"REALTIME_TOKEN_TTL must be between 10 and 7200 seconds (it is {REALTIME_TOKEN_TTL})."
     )
 REALTIME_SESSIONS_PER_DAY = env.int("REALTIME_SESSIONS_PER_DAY", default=100)
+# Site-wide: once today's estimated cost (usage ledger x price table) reaches it, no new voice
+# sessions start until tomorrow; 0 = no budget.
+DAILY_BUDGET_USD = Decimal(env.str("DAILY_BUDGET_USD", default="0"))
 REALTIME_SESSION_LIMIT_SECONDS = env.int("REALTIME_SESSION_LIMIT_SECONDS", default=3600)
 
 

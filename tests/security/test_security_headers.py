@@ -43,7 +43,7 @@ HTML_PAGES_ALICE = [
     "/no-such-page/",
 ]
 # POST-only views (answering GET with 405), and the reset link, which needs a token (tested below).
-NOT_PAGES = {"rename", "create-token", "revoke-token", "logout", "password_reset_confirm"}
+NOT_PAGES = {"rename", "create-token", "revoke-token", "logout", "password_reset_confirm", "confirm-email"}
 
 
 @pytest.fixture
@@ -138,6 +138,17 @@ def test_password_reset_pages_send_the_security_headers(client, alice, settings)
     assert response.redirect_chain and b'name="new_password1"' in response.content
     assert_security_headers(response, settings, "reset confirm")
     assert_security_headers(client.get(f"/accounts/reset/{uid}/wrong-token/"), settings, "reset invalid")
+
+
+def test_e_mail_confirmation_pages_send_the_security_headers(client, alice, settings):
+    alice.is_active = False
+    alice.save()
+    uid = urlsafe_base64_encode(force_bytes(alice.pk))
+    token = default_token_generator.make_token(alice)
+    response = client.get(f"/accounts/signup/confirm/{uid}/{token}/")
+    assert b"Confirm and log in" in response.content
+    assert_security_headers(response, settings, "confirm e-mail")
+    assert_security_headers(client.get(f"/accounts/signup/confirm/{uid}/wrong/"), settings, "confirm invalid")
 
 
 @override_settings(AXES_FAILURE_LIMIT=2)
