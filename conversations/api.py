@@ -179,7 +179,6 @@ class TurnIngestView(APIView):
         responses={201: TurnSerializer, 200: TurnSerializer},
     )
     def post(self, request, pk):
-        conversation = selectors.owned_conversation(user=request.user, pk=pk)
         batch = isinstance(request.data, list)
         if batch:
             body = TurnInSerializer(
@@ -187,9 +186,11 @@ class TurnIngestView(APIView):
             )
         else:
             body = TurnInSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            selectors.owned_conversation(user=request.user, pk=pk)  # someone else's: 404, not 400
+            raise serializers.ValidationError(body.errors)
         items = body.validated_data if batch else [body.validated_data]
-        turns, created = services.record_turns(conversation=conversation, turns=items)
+        turns, created = services.ingest_turns(user=request.user, conversation_id=pk, turns=items)
         data = TurnSerializer(turns, many=True).data if batch else TurnSerializer(turns[0]).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -4,11 +4,11 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
-from conversations import prices, upstreams
+from conversations import prices, selectors, turn_insert, upstreams
 from conversations.models import TURN_FIELDS, USAGE_COST_MAX, USAGE_COUNTS, Conversation, Turn, Usage
 from conversations.upstreams import TokenCounts, live
 from core.errors import ServiceError
@@ -22,6 +22,31 @@ COST_PLACES = Decimal("0.000001")
 POSITION_MAX = 2_147_483_647  # the position column's largest value (PostgreSQL integer)
 
 # --- Storing turns -----------------------------------------------------------------
+
+
+def ingest_turns(*, user, conversation_id, turns: list[dict]) -> tuple[list[Turn], bool]:
+    """The turn API: store validated bodies in `user`'s conversation `conversation_id` (Http404 when
+    it is not theirs); returns the stored turns (body order, with usage) and whether any was new.
+
+    A new turn with its position is one statement (conversations/turn_insert.py) that checks the
+    owner itself: the conversation is read first only for a usage report (its voice API and model
+    price it) or when the statement stores nothing (record_turn's path).
+    """
+    stored, any_created, conversation = [], False, None
+    for body in turns:
+        if body.get("usage") and conversation is None:
+            conversation = selectors.owned_conversation(user=user, pk=conversation_id)
+        turn = _insert_new(
+            owner_id=user.pk, conversation_id=conversation_id, body=body, conversation=conversation
+        )
+        created = turn is not None
+        if not created:
+            if conversation is None:
+                conversation = selectors.owned_conversation(user=user, pk=conversation_id)
+            turn, created = _record_turn(conversation, body)
+        stored.append(turn)
+        any_created |= created
+    return stored, any_created
 
 
 def record_turns(*, conversation: Conversation, turns: list[dict]) -> tuple[list[Turn], bool]:
@@ -49,7 +74,35 @@ def record_turn(*, conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     not given). When a predecessor arrives after its successors, the successors the server placed
     move right after it, with their whole chain.
     """
-    values = {field: body[name] for name, field in TURN_FIELDS.items() if name in body}
+    turn = _insert_new(
+        owner_id=conversation.owner_id, conversation_id=conversation.pk, body=body, conversation=conversation
+    )
+    if turn is not None:
+        return turn, True
+    return _record_turn(conversation, body)
+
+
+def _insert_new(*, owner_id, conversation_id, body: dict, conversation: Conversation | None) -> Turn | None:
+    """The one-statement insert of a new, positioned turn (PostgreSQL), or None: record_turn's
+    transaction then. A usage report needs `conversation`."""
+    values = _turn_values(body)
+    if values.get("position") is None or connection.vendor != "postgresql":
+        return None
+    turn = Turn(
+        conversation_id=conversation_id,
+        **{field: value for field, value in values.items() if value is not None},
+    )
+    title = title_from_text(turn.text) if turn.role == Turn.Role.USER and turn.text.strip() else ""
+    usage = _new_usage(conversation, turn, body["usage"]) if body.get("usage") else None
+    return turn_insert.insert(turn, title=title, usage=usage, owner_id=owner_id)
+
+
+def _turn_values(body: dict) -> dict:
+    return {field: body[name] for name, field in TURN_FIELDS.items() if name in body}
+
+
+def _record_turn(conversation: Conversation, body: dict) -> tuple[Turn, bool]:
+    values = _turn_values(body)
     with transaction.atomic():
         turn = _insert_turn(conversation, values)
         created = moved = turn is not None
@@ -196,24 +249,37 @@ def token_cost(*, model: str, counts: TokenCounts) -> Decimal | None:
     return (total / MILLION).quantize(COST_PLACES)
 
 
-def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
+def _stored_cost(model: str, counts: TokenCounts) -> Decimal:
+    cost = token_cost(model=model, counts=counts)
+    # Operator-set prices could still price a plausible response beyond the column.
+    return min(cost, USAGE_COST_MAX) if cost is not None else Decimal(0).quantize(COST_PLACES)
+
+
+def _usage_day(turn: Turn):
+    return timezone.localdate(turn.ended_at or turn.started_at or timezone.now())
+
+
+def _usage_fields(conversation: Conversation, turn: Turn, usage: dict) -> dict:
+    """A usage row's fields from the upstream's usage object, priced at the conversation's model."""
     module = upstreams.get(conversation.upstream)
     counts = module.token_counts(usage)
     model = module.token_model(conversation.model)
-    cost = token_cost(model=model, counts=counts)
-    when = turn.ended_at or turn.started_at or timezone.now()
-    Usage.objects.update_or_create(
-        turn=turn,
-        defaults={
-            "conversation": conversation,
-            "user_id": conversation.owner_id,
-            "model": model,
-            "day": timezone.localdate(when),
-            # Operator-set prices could still price a plausible response beyond the column.
-            "cost": min(cost, USAGE_COST_MAX) if cost is not None else Decimal(0),
-            **{field: getattr(counts, field) for field in USAGE_COUNTS},
-        },
-    )
+    return {
+        "conversation": conversation,
+        "user_id": conversation.owner_id,
+        "model": model,
+        "day": _usage_day(turn),
+        "cost": _stored_cost(model, counts),
+        **{field: getattr(counts, field) for field in USAGE_COUNTS},
+    }
+
+
+def _new_usage(conversation: Conversation, turn: Turn, usage: dict) -> Usage:
+    return Usage(turn=turn, **_usage_fields(conversation, turn, usage))
+
+
+def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
+    Usage.objects.update_or_create(turn=turn, defaults=_usage_fields(conversation, turn, usage))
 
 
 def record_session_time(

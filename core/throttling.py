@@ -7,9 +7,20 @@ starting with the window's first request. When the cache cannot count (Redis dow
 cost money (RATE_LIMIT_FAIL_CLOSED) refuse the request; the others let it through.
 """
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 from rest_framework import exceptions, status, throttling
+
+# On Redis, one round trip per request: the increment and the start of its window in one atomic
+# script (the generic path below takes two: add, then incr).
+REDIS_INCREMENT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 
 
 class RateLimitUnavailable(exceptions.APIException):
@@ -45,6 +56,13 @@ def hit(key: str, *, limit: int, window: int, fail_closed: bool) -> tuple[bool, 
 
 def _increment(key: str, window: int) -> int | None:
     """The counter after one atomic increment, or None when the cache does not answer."""
+    backend = caches["default"]  # `cache` is a proxy: isinstance would not see the backend
+    if isinstance(backend, RedisCache):
+        try:
+            counter = backend.make_and_validate_key(key)
+            return int(get_redis_connection().eval(REDIS_INCREMENT, 1, counter, window))
+        except redis.RedisError:  # down, or skipped by core.cache's breaker
+            return None
     for _ in range(2):
         cache.add(key, 0, window)  # starts the window; a no-op while it runs
         try:
