@@ -1,7 +1,11 @@
 """Admin review: conversations with read-only transcripts, usage totals per user and per day."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import InvalidPage, Paginator
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from conversations import downloads, search, selectors
 from conversations.formatting import format_cost, format_duration
@@ -26,6 +30,57 @@ class TurnInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class SearchPaginator(Paginator):
+    """Pages of a search without a count of every match: one query reads page `number` and one row
+    more, which tells whether another page follows. `count` is what that query knows: the matches
+    up to this page, plus one when more follow (then `counted` is False)."""
+
+    def __init__(self, object_list, per_page, *, number: int):
+        super().__init__(object_list, per_page)
+        self.number = number
+        self._start = max(number - 1, 0) * per_page
+
+    @cached_property
+    def _rows(self) -> list:
+        return list(self.object_list[self._start : self._start + self.per_page + 1])
+
+    @cached_property
+    def count(self) -> int:
+        return self._start + len(self._rows)
+
+    @property
+    def counted(self) -> bool:
+        return len(self._rows) <= self.per_page
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if number != self.number:
+            return super().page(number)
+        return self._get_page(self._rows[: self.per_page], number, self)
+
+
+class ConversationChangeList(ChangeList):
+    """A search runs the transcript match once per page: no count of all matches (SearchPaginator),
+    no date hierarchy (its first and last dates would run it again), no "show all"."""
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if self.query:
+            self.date_hierarchy = None  # a date already chosen still filters (get_filters ran)
+
+    def get_results(self, request):
+        if not self.query:
+            return super().get_results(request)
+        paginator = SearchPaginator(self.queryset, self.list_per_page, number=self.page_num)
+        try:
+            self.result_list = paginator.page(self.page_num).object_list
+        except InvalidPage:
+            raise IncorrectLookupParameters from None
+        self.paginator, self.result_count, self.full_result_count = paginator, paginator.count, None
+        self.show_full_result_count, self.show_admin_actions = False, True
+        self.can_show_all, self.multi_page = False, paginator.num_pages > 1
 
 
 @admin.register(Conversation)
@@ -59,6 +114,9 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # conversations come from the talk page, not from the admin
+
+    def get_changelist(self, request, **kwargs):
+        return ConversationChangeList
 
     def get_search_results(self, request, queryset, search_term):
         return search.staff_search(queryset, search_term), False

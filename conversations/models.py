@@ -34,8 +34,6 @@ TURN_FIELDS = {
     "created_at": "created_at",
     "updated_at": "updated_at",
 }
-# What a client may post; the server keeps the time stamps.
-TURN_INPUT_FIELDS = [name for name in TURN_FIELDS if name not in ("created_at", "updated_at")]
 
 
 class ConversationQuerySet(models.QuerySet):

@@ -12,7 +12,6 @@ from rest_framework import serializers
 from conversations.models import (
     TOTAL_COST_DIGITS,
     TURN_FIELDS,
-    TURN_INPUT_FIELDS,
     USAGE_FIELDS,
     Conversation,
     Turn,
@@ -165,8 +164,11 @@ class UsageInSerializer(serializers.Serializer):
     output_tokens_details = _ResponsesOutputTokens(required=False, allow_null=True)
 
 
-class TurnInSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """One turn as the browser posts it; a later post for the same item_id updates the turn."""
+class TurnInSerializer(StrictFieldsMixin, serializers.Serializer):
+    """One turn as the browser posts it; a later post for the same item_id updates the turn.
+
+    A plain Serializer (every field is declared): a ModelSerializer would inspect the model again
+    on every post."""
 
     item_id = serializers.CharField(max_length=64)
     previous_item_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
@@ -197,10 +199,6 @@ class TurnInSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     arguments = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     output = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     usage = UsageInSerializer(required=False, allow_null=True)
-
-    class Meta:
-        model = Turn
-        fields = [*TURN_INPUT_FIELDS, "usage"]
 
     def validate(self, attrs):
         limit = settings.TURN_TEXT_MAX_LENGTH

@@ -1,7 +1,9 @@
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from turn_helpers import USAGE, make_turn, turn_body
 
 from conversations import services
@@ -101,3 +103,47 @@ def test_admin_search_keeps_the_filters_and_lists_a_conversation_once(
     assert [c.title for c in found.context["cl"].result_list] == ["Ended"]
     everything = staff_client.get("/admin/conversations/conversation/", {"q": "umbrella"})
     assert len(everything.context["cl"].result_list) == 2
+
+
+@pytest.fixture
+def two_per_page(monkeypatch):
+    from conversations.admin import ConversationAdmin
+
+    monkeypatch.setattr(ConversationAdmin, "list_per_page", 2)
+
+
+def test_admin_search_pages_without_counting_every_match(staff_client, alice, two_per_page):
+    for title in ("first", "second", "third"):
+        make_turn(Conversation.objects.create(owner=alice, title=title), "u1", text="umbrella")
+    with CaptureQueriesContext(connection) as queries:
+        first = staff_client.get("/admin/conversations/conversation/", {"q": "umbrella"})
+    # The transcript match runs once: no count of all matches, no date hierarchy's first/last date.
+    assert len([q for q in queries if "umbrella" in q["sql"]]) == 1
+    assert [c.title for c in first.context["cl"].result_list] == ["third", "second"]
+    page = first.content.decode()
+    assert "More than 2 conversations" in page and "more than 2 results" in page
+    assert 'href="?p=2&amp;q=umbrella"' in page
+    assert 'class="xfull"' not in page  # the date hierarchy is off while searching
+    second = staff_client.get("/admin/conversations/conversation/", {"q": "umbrella", "p": 2})
+    assert [c.title for c in second.context["cl"].result_list] == ["first"]
+    assert "3 conversations" in second.content.decode()
+
+
+def test_admin_search_has_no_unbounded_show_all(staff_client, alice, two_per_page):
+    for title in ("first", "second", "third"):
+        make_turn(Conversation.objects.create(owner=alice, title=title), "u1", text="umbrella")
+    page = staff_client.get("/admin/conversations/conversation/", {"q": "umbrella", "all": ""})
+    assert len(page.context["cl"].result_list) == 2
+
+
+def test_admin_search_keeps_a_chosen_date(staff_client, alice, alice_conversation):
+    make_turn(alice_conversation, "u1", text="umbrella")
+    year = alice_conversation.created_at.year
+    found = staff_client.get(
+        "/admin/conversations/conversation/", {"q": "umbrella", "created_at__year": year}
+    )
+    assert [c.pk for c in found.context["cl"].result_list] == [alice_conversation.pk]
+    other = staff_client.get(
+        "/admin/conversations/conversation/", {"q": "umbrella", "created_at__year": year - 1}
+    )
+    assert list(other.context["cl"].result_list) == []

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from turn_helpers import USAGE, USAGE_COST, make_turn, turn_body, turns_url
 
 from conversations import services
-from conversations.models import Conversation, Turn, Usage
+from conversations.models import TURN_FIELDS, Conversation, Turn, Usage
+from conversations.serializers import TurnInSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +131,8 @@ def test_server_placed_successors_move_after_a_late_positioned_predecessor(alice
     assert response.status_code == 201
     detail = alice_api.get(f"/api/conversations/{alice_conversation.pk}/").json()
     assert [turn["item_id"] for turn in detail["turns"]] == ["u0", "a1", "a2", "u3"]
+
+
+def test_a_post_accepts_every_turn_field_but_the_server_time_stamps():
+    accepted = set(TurnInSerializer().fields)
+    assert accepted == set(TURN_FIELDS) - {"created_at", "updated_at"} | {"usage"}
