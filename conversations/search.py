@@ -1,7 +1,7 @@
 """Searching a user's conversations by title and transcript.
 
-PostgreSQL: full-text search (`websearch_to_tsquery`, English stemming) answered by the GIN index of
-migration 0004, with the first matching turn highlighted by `ts_headline`. Other databases (SQLite):
+PostgreSQL: full-text search (`websearch_to_tsquery`, English stemming) over each turn's stored
+search vector and its GIN index (migration 0007), with the first matching turn highlighted by `ts_headline`. Other databases (SQLite):
 a case-insensitive substring match, highlighted in Python. Either way the matches are the user's
 own conversations, newest first, found by one query per page: the planner probes the user's
 conversations newest first and stops when the page is full (a common word), or reads the few
@@ -11,20 +11,20 @@ of them, which grows with the data (docs/performance.md).
 
 import re
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVectorField
 from django.db import connections
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from conversations.models import TURN_ORDER, Conversation, Turn
 
-SEARCH_CONFIG = "english"  # the index expression in migration 0004 names the same configuration
+SEARCH_CONFIG = "english"  # the stored vector of migration 0007 is built with the same configuration
 # Private-use characters mark the highlighted words, so that the text can be escaped first.
 MARK_START, MARK_END = "\ue000", "\ue001"
 SNIPPET_CHARS = 160
-FEW_MATCHES = 2000  # below this many matching turns in all, a search starts from the index
+FEW_MATCHES = 500  # below this many matching turns in all, a search starts from the index
 MAX_QUERY_LENGTH = 200
 
 
@@ -48,7 +48,7 @@ def search_conversations(queryset: QuerySet[Conversation], query: str) -> QueryS
         return queryset.filter(Q(title__icontains=query) | Exists(matching)).annotate(search_snippet=snippet)
     tsquery = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
     matching = (
-        Turn.objects.annotate(document=SearchVector("text", config=SEARCH_CONFIG))
+        Turn.objects.annotate(document=StoredSearchVector())
         .filter(conversation=OuterRef("pk"), document=tsquery)
         .order_by(*TURN_ORDER)
     )
@@ -65,6 +65,20 @@ def search_conversations(queryset: QuerySet[Conversation], query: str) -> QueryS
     return queryset.filter(Q(title__icontains=query) | _turn_matches(query)).annotate(search_snippet=snippet)
 
 
+class StoredSearchVector(Func):
+    """PostgreSQL: the turn's stored search vector (the generated column `search_vector` of migration
+    0007, not a model field), under whatever alias the query gives the turn table."""
+
+    output_field = SearchVectorField()
+
+    def __init__(self):
+        super().__init__(F("text"))
+
+    def as_sql(self, compiler, connection, **extra):
+        text, params = compiler.compile(self.source_expressions[0])
+        return text.removesuffix('"text"') + '"search_vector"', params
+
+
 def _turn_matches(query: str) -> RawSQL:
     """PostgreSQL: "a turn of this conversation matches", planned for both kinds of words.
 
@@ -76,9 +90,8 @@ def _turn_matches(query: str) -> RawSQL:
     the conversation table under its own name, as a top-level queryset does.
     """
     turns, conversation = Turn._meta.db_table, Conversation._meta.db_table
-    vector = "to_tsvector('{config}'::regconfig, COALESCE({alias}.\"text\", ''))"
     tsquery = f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, %s)"
-    match = {alias: f"{vector.format(config=SEARCH_CONFIG, alias=alias)} @@ {tsquery}" for alias in "fht"}
+    match = {alias: f"{alias}.search_vector @@ {tsquery}" for alias in "fht"}
     sql = (
         f"CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM {turns} f WHERE {match['f']} "
         f"LIMIT {FEW_MATCHES}) few) < {FEW_MATCHES} "

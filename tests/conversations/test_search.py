@@ -2,10 +2,10 @@
 
 import pytest
 from django.db import connection
-from turn_helpers import make_turn
+from turn_helpers import make_turn, turn_body
 
-from conversations import search, selectors
-from conversations.models import Conversation
+from conversations import search, selectors, services
+from conversations.models import Conversation, Turn
 
 pytestmark = pytest.mark.django_db
 on_postgres = pytest.mark.skipif(
@@ -70,3 +70,13 @@ def test_highlight_marks_the_query_words_in_plain_text():
     html = search.highlight("Take a coat & an Umbrella today", "umbrella")
     assert html == "Take a coat &amp; an <mark>Umbrella</mark> today"
     assert search.highlight(None, "x") == ""
+
+
+def test_a_late_transcript_is_searchable_and_the_old_words_are_not(alice, alice_conversation):
+    # The browser posts a turn first and its transcript later: the stored search vector follows.
+    services.record_turn(conversation=alice_conversation, body=turn_body("u1", text="", position=0))
+    services.record_turn(conversation=alice_conversation, body=turn_body("u1", text="Pack an umbrella"))
+    assert found(alice, "umbrella") == ["Weather in Oslo"]
+    Turn.objects.filter(item_id="u1").update(text="Pack a raincoat")
+    assert found(alice, "umbrella") == []
+    assert found(alice, "raincoat") == ["Weather in Oslo"]
