@@ -3,7 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from turn_helpers import USAGE, USAGE_COST, turn_body, turns_url
 
-from conversations.models import Conversation, Turn
+from conversations.models import TURN_FIELDS, Conversation, Turn
+from conversations.serializers import TurnInSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +204,9 @@ def test_turns_without_position_after_the_largest_position_are_stored_last(alice
         assert response.status_code == 201, response.content
     detail = alice_api.get(f"/api/conversations/{alice_conversation.pk}/").json()
     assert [turn["item_id"] for turn in detail["turns"]] == ["u1", "a1", "u2"]
+
+
+def test_a_post_accepts_exactly_the_turn_fields_a_client_may_send():
+    # TurnInSerializer declares its fields by hand (speed); the one turn shape is models.TURN_FIELDS,
+    # less the time stamps the server keeps.
+    assert set(TurnInSerializer().fields) == {*TURN_FIELDS, "usage"} - {"created_at", "updated_at"}
