@@ -83,6 +83,7 @@ def gunicorn(transactional_db, fake_openai):
         OPENAI_BASE_URL=fake_openai,
         REALTIME_SESSIONS_PER_DAY=str(QUOTA),
         MINT_THROTTLE_RATE="10000/min",
+        UPSTREAM_MAX_CONCURRENT="64",  # only the quota may refuse here
         TURNS_THROTTLE_RATE="100000/min",
         TIME_ZONE=settings.TIME_ZONE,
     )
