@@ -1,8 +1,8 @@
 """Render conversations as JSON, Markdown, plain text, CSV or SRT: pure functions, rows in, text out.
 
-A renderer takes a conversation (annotated by selectors.with_stats) and its turns as the rows of
-selectors.transcript, and yields the file a chunk at a time; conversations/downloads.py streams
-it. Times in rows are the API's text in UTC; they are shown in the current time zone.
+A renderer takes a conversation (annotated by selectors.with_stats) and its turns as
+selectors.transcript gives them (the API's shape, times in UTC), and yields the file a chunk at a
+time; conversations/downloads.py streams it. Times are shown in the current time zone.
 """
 
 import csv
@@ -12,12 +12,13 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import DateTimeField
 from django.utils import timezone
 from django.utils.text import slugify
 
 from conversations.formatting import format_duration, usage_line
-from conversations.models import Conversation, Turn
-from conversations.serializers import ConversationSerializer, turn_record
+from conversations.models import TURN_FIELDS, Conversation, Turn
+from conversations.serializers import ConversationSerializer
 
 JSON_BATCH = 200  # turns per streamed JSON chunk
 SPEAKERS = {Turn.Role.USER: "You", Turn.Role.ASSISTANT: "Assistant", Turn.Role.TOOL: "Tool"}
@@ -28,6 +29,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+\.)", re.MULTILINE)
 
 Rows = Iterable[dict]
+_TIMES = [
+    name for name, field in TURN_FIELDS.items() if isinstance(Turn._meta.get_field(field), DateTimeField)
+]
 
 
 # --- Helpers ----------------------------------------------------------------------------
@@ -40,7 +44,7 @@ def filename_for(conversation: Conversation, extension: str) -> str:
 
 
 class _Clock:
-    """Row times (the API's text, in UTC) in the current time zone, looked up once per file: it is a
+    """Turn times (the API's text, in UTC) in the current time zone, looked up once per file: it is a
     thread-local, and a file has many turns. In UTC the text needs no parsing at all."""
 
     def __init__(self):
@@ -55,6 +59,17 @@ class _Clock:
 
     def isoformat(self, text: str) -> str:
         return text[:-1] + "+00:00" if self.utc else self.local(text).isoformat()
+
+    def api_turn(self, turn: dict) -> dict:
+        """The turn as the API shows it in this time zone."""
+        if self.utc:
+            return turn
+        local = {name: self.local(turn[name]).isoformat() for name in _TIMES if turn[name]}
+        return {**turn, **local}
+
+
+def _when(turn: dict) -> str:
+    return turn["started_at"] or turn["created_at"]
 
 
 def _stamp(moment: datetime | None) -> str:
@@ -71,9 +86,9 @@ def _md(text: str) -> str:
     return _MD_LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
 
 
-def _tool_summary(row: dict) -> str:
-    summary = f"{row['tool_name'] or 'tool'}({row['arguments']})"
-    return f"{summary} -> {row['output']}" if row["output"] else summary
+def _tool_summary(turn: dict) -> str:
+    summary = f"{turn['name'] or 'tool'}({turn['arguments']})"
+    return f"{summary} -> {turn['output']}" if turn["output"] else summary
 
 
 # --- One conversation, one function per format -------------------------------------------------
@@ -81,10 +96,10 @@ def _tool_summary(row: dict) -> str:
 
 def _json_turns(rows: Rows) -> Iterator[str]:
     """The turns of a JSON array, a batch of turns per chunk (one write per turn would dominate)."""
-    zone = timezone.get_current_timezone()
+    clock = _Clock()
     batch, separator = [], ""
-    for row in rows:
-        batch.append(turn_record(row, zone))
+    for turn in rows:
+        batch.append(clock.api_turn(turn))
         if len(batch) == JSON_BATCH:
             yield separator + "\n" + json_text(batch)[1:-1]
             batch, separator = [], ","
@@ -107,13 +122,13 @@ def render_markdown(conversation: Conversation, rows: Rows) -> Iterator[str]:
     yield f"- Model: {_md(conversation.model or 'unknown')}, voice {_md(conversation.voice or 'default')}\n"
     yield f"- Usage: {_md(usage_line(conversation))}\n\n---\n\n"
     clock = _Clock()
-    for row in rows:
-        if row["role"] == Turn.Role.TOOL:
-            yield f"> Tool call at {clock.time_of_day(row['when'])}: {_md(_tool_summary(row))}\n\n"
+    for turn in rows:
+        if turn["role"] == Turn.Role.TOOL:
+            yield f"> Tool call at {clock.time_of_day(_when(turn))}: {_md(_tool_summary(turn))}\n\n"
             continue
-        status = f" · *{STATUSES[row['status']]}*" if row["status"] != Turn.Status.COMPLETED else ""
-        text = _md(row["text"]) if row["text"] else "*(no transcript)*"
-        yield f"**{SPEAKERS[row['role']]}** · {clock.time_of_day(row['when'])}{status}\n\n{text}\n\n"
+        status = f" · *{STATUSES[turn['status']]}*" if turn["status"] != Turn.Status.COMPLETED else ""
+        text = _md(turn["text"]) if turn["text"] else "*(no transcript)*"
+        yield f"**{SPEAKERS[turn['role']]}** · {clock.time_of_day(_when(turn))}{status}\n\n{text}\n\n"
 
 
 def render_text(conversation: Conversation, rows: Rows) -> Iterator[str]:
@@ -124,12 +139,12 @@ def render_text(conversation: Conversation, rows: Rows) -> Iterator[str]:
     details.append(usage_line(conversation))
     yield " · ".join(details) + "\n\n"
     clock = _Clock()
-    for row in rows:
-        if row["role"] == Turn.Role.TOOL:
-            yield f"[{clock.time_of_day(row['when'])}] Tool: {_tool_summary(row)}\n"
+    for turn in rows:
+        if turn["role"] == Turn.Role.TOOL:
+            yield f"[{clock.time_of_day(_when(turn))}] Tool: {_tool_summary(turn)}\n"
             continue
-        status = f" ({STATUSES[row['status']]})" if row["status"] != Turn.Status.COMPLETED else ""
-        yield f"[{clock.time_of_day(row['when'])}] {SPEAKERS[row['role']]}{status}: {row['text']}\n"
+        status = f" ({STATUSES[turn['status']]})" if turn["status"] != Turn.Status.COMPLETED else ""
+        yield f"[{clock.time_of_day(_when(turn))}] {SPEAKERS[turn['role']]}{status}: {turn['text']}\n"
 
 
 class _Echo:
@@ -151,20 +166,20 @@ def render_csv(conversation: Conversation, rows: Rows) -> Iterator[str]:
         ["time", "speaker", "status", "text", "tool", "arguments", "output", "tokens", "cost", "item_id"]
     )
     clock = _Clock()
-    for row in rows:
-        has_usage = row["usage__total_tokens"] is not None
+    for turn in rows:
+        usage = turn["usage"] or {}
         yield writer.writerow(
             [
-                _cell(clock.isoformat(row["when"])),
-                _cell(SPEAKERS[row["role"]]),
-                _cell(row["status"]),
-                _cell(row["text"]),
-                _cell(row["tool_name"]),
-                _cell(row["arguments"]),
-                _cell(row["output"]),
-                row["usage__total_tokens"] if has_usage else "",
-                row["usage__cost"] if has_usage else "",
-                _cell(row["item_id"]),
+                _cell(clock.isoformat(_when(turn))),
+                _cell(SPEAKERS[turn["role"]]),
+                _cell(turn["status"]),
+                _cell(turn["text"]),
+                _cell(turn["name"]),
+                _cell(turn["arguments"]),
+                _cell(turn["output"]),
+                usage.get("total_tokens", ""),
+                usage.get("cost", ""),
+                _cell(turn["item_id"]),
             ]
         )
 
@@ -181,23 +196,23 @@ def render_srt(conversation: Conversation, rows: Rows) -> Iterator[str]:
     """Spoken turns as subtitles, timed from the conversation's start; tool calls are left out."""
     origin = conversation.started_at
     number = 0
-    for row in rows:
-        if row["role"] == Turn.Role.TOOL or not row["text"].strip():
+    for turn in rows:
+        if turn["role"] == Turn.Role.TOOL or not turn["text"].strip():
             continue
-        when = datetime.fromisoformat(row["when"])
-        ended = datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None
+        when = datetime.fromisoformat(_when(turn))
+        ended = datetime.fromisoformat(turn["ended_at"]) if turn["ended_at"] else None
         origin = origin or when
         start = when - origin
         if ended and ended > when:
             end = ended - origin
-        elif row["audio_end_ms"]:
-            end = start + timedelta(milliseconds=row["audio_end_ms"])
+        elif turn["audio_end_ms"]:
+            end = start + timedelta(milliseconds=turn["audio_end_ms"])
         else:
             # No end time: roughly the time it takes to say the words, at least two seconds.
-            end = start + timedelta(seconds=max(2.0, len(row["text"].split()) * 0.4))
+            end = start + timedelta(seconds=max(2.0, len(turn["text"].split()) * 0.4))
         number += 1
-        text = "\n".join(line for line in row["text"].strip().splitlines() if line.strip())
-        yield f"{number}\n{_srt_time(start)} --> {_srt_time(end)}\n{SPEAKERS[row['role']]}: {text}\n\n"
+        text = "\n".join(line for line in turn["text"].strip().splitlines() if line.strip())
+        yield f"{number}\n{_srt_time(start)} --> {_srt_time(end)}\n{SPEAKERS[turn['role']]}: {text}\n\n"
 
 
 FORMATS = {

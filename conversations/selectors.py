@@ -39,7 +39,7 @@ from conversations.models import (
 
 NOT_FOUND = "This conversation does not exist. It may have been deleted."
 FETCH_ROWS = 2000  # transcript rows per fetch from a server-side cursor: few round trips, flat memory
-BATCH_TURNS = 5000  # an account's small conversations are read this many turns to a query
+BATCH_TURNS = 2000  # an account's small conversations are read this many turns to a query
 
 
 def owned_conversation(
@@ -175,64 +175,88 @@ class IsoTime(Func):
         return super().as_sql(compiler, connection, template=template, **extra)
 
 
-_TIMES = [field for field in TURN_FIELDS.values() if isinstance(Turn._meta.get_field(field), DateTimeField)]
+_TIMES = {field for field in TURN_FIELDS.values() if isinstance(Turn._meta.get_field(field), DateTimeField)}
+_TOTAL_TOKENS = USAGE_FIELDS.index("total_tokens")
 
 
-def _transcript_rows(turns: QuerySet[Turn]) -> Iterator[dict]:
-    """Rows of the Turn fields in TURN_FIELDS, `usage__<field>` columns, and `when` (started, else
-    created): plain dicts (an export has no use for model instances), time stamps as IsoTime text,
-    streamed from a server-side cursor in the queryset's order."""
-    other = [field for field in TURN_FIELDS.values() if field not in _TIMES]
+def _transcript_rows(turns: QuerySet[Turn]) -> Iterator[tuple[uuid.UUID, dict]]:
+    """Each turn's conversation id and the turn as the API shows it in UTC (TURN_FIELDS, then
+    `usage`), built from plain tuples: an export has no use for model instances, and its time stamps
+    come as text from the database (IsoTime)."""
+    names = list(TURN_FIELDS)
+    columns = [IsoTime(field) if field in _TIMES else field for field in TURN_FIELDS.values()]
     usage = [f"usage__{field}" for field in USAGE_FIELDS]
-    names = ["conversation_id", *other, *usage, *_TIMES, "when"]
-    times = [IsoTime(field) for field in _TIMES]
-    rows = turns.values_list(
-        "conversation_id", *other, *usage, *times, IsoTime(Coalesce("started_at", "created_at"))
-    )
-    # values() cannot name an annotation like a field; this is what it does with the tuples anyway.
-    return (dict(zip(names, row, strict=True)) for row in rows.iterator(chunk_size=FETCH_ROWS))
+    split = 1 + len(names)
+    for row in turns.values_list("conversation_id", *columns, *usage).iterator(chunk_size=FETCH_ROWS):
+        record = dict(zip(names, row[1:split], strict=True))
+        counts = row[split:]
+        if counts[_TOTAL_TOKENS] is None:
+            record["usage"] = None
+        else:
+            record["usage"] = dict(zip(USAGE_FIELDS, counts, strict=True))
+            record["usage"]["cost"] = str(record["usage"]["cost"])
+        yield row[0], record
 
 
 def transcript(*, conversation: Conversation) -> Iterator[dict]:
-    """The conversation's turns as export rows (_transcript_rows), in transcript order."""
-    return _transcript_rows(Turn.objects.filter(conversation=conversation).in_order())
+    """The conversation's turns in transcript order, each as the API shows it, times in UTC: what
+    conversations/exports.py renders."""
+    rows = _transcript_rows(Turn.objects.filter(conversation=conversation).in_order())
+    return (record for _, record in rows)
 
 
 def transcripts(conversations: QuerySet[Conversation]) -> Iterator[tuple[Conversation, Iterator[dict]]]:
     """Each conversation of `conversations` (annotated by with_stats), newest first, with its turns as
-    export rows, handed out one by one so that memory stays flat however big the account.
+    `transcript` gives them, handed out one by one so that memory stays flat however big the account.
 
-    Small conversations are read together, about BATCH_TURNS turns to a query (one sorted query
-    for a whole account was a sort of a million rows before the first byte); a big one is read alone,
-    in the order of its index.
+    Small conversations are read together, about BATCH_TURNS turns to a query (one sorted query for
+    a whole account was a sort of a million rows before the first byte). A big conversation is read
+    alone, streamed in the order of its index.
     """
+    for batch, big in _batches(conversations):
+        if big:
+            yield batch[0], transcript(conversation=batch[0])
+        else:
+            yield from _with_rows(batch, _batch_rows(batch))
+
+
+def _batches(conversations: QuerySet[Conversation]) -> Iterator[tuple[list[Conversation], bool]]:
+    """The conversations in export order, in batches of about BATCH_TURNS turns; True marks a batch
+    of one conversation too big to hold."""
     batch, batch_turns = [], 0
     for conversation in conversations.order_by("-created_at", "-pk").iterator(chunk_size=FETCH_ROWS):
         if conversation.turn_count >= BATCH_TURNS:
-            yield from _with_rows(batch)
+            if batch:
+                yield batch, False
             batch, batch_turns = [], 0
-            yield conversation, transcript(conversation=conversation)
+            yield [conversation], True
             continue
         batch.append(conversation)
         batch_turns += conversation.turn_count
         if batch_turns >= BATCH_TURNS:
-            yield from _with_rows(batch)
+            yield batch, False
             batch, batch_turns = [], 0
-    yield from _with_rows(batch)
+    if batch:
+        yield batch, False
 
 
-def _with_rows(batch: list[Conversation]) -> Iterator[tuple[Conversation, Iterator[dict]]]:
-    """The conversations of `batch` (in export order) with their rows, from one query: it reads the
-    turns in the same order and hands each conversation the rows that are its own."""
-    if not batch:
-        return
+def _batch_rows(batch: list[Conversation]) -> list[tuple[uuid.UUID, dict]]:
+    """The turns of a batch of conversations, in export order, read at once (at most ~2×BATCH_TURNS)."""
     turns = Turn.objects.filter(conversation__in=[conversation.pk for conversation in batch])
-    rows = _transcript_rows(turns.order_by("-conversation__created_at", "-conversation_id", *TURN_ORDER))
+    return list(
+        _transcript_rows(turns.order_by("-conversation__created_at", "-conversation_id", *TURN_ORDER))
+    )
+
+
+def _with_rows(batch: list[Conversation], rows: list) -> Iterator[tuple[Conversation, Iterator[dict]]]:
+    """The conversations of `batch` (in export order), each with its own of `rows` (the batch's turns
+    in the same order)."""
+    rows = iter(rows)
     head = [next(rows, None)]  # the first row not handed out yet
 
     def rows_of(pk) -> Iterator[dict]:
-        while head[0] is not None and head[0]["conversation_id"] == pk:
-            yield head[0]
+        while head[0] is not None and head[0][0] == pk:
+            yield head[0][1]
             head[0] = next(rows, None)
 
     for conversation in batch:

@@ -225,28 +225,23 @@ class UsageSerializer(serializers.ModelSerializer):
         fields = list(USAGE_FIELDS)
 
 
-def _iso(moment: datetime | str | None, zone) -> str | None:
-    # The text DRF's DateTimeField gives. A str is that text already, in UTC (selectors.IsoTime).
+def _iso(moment: datetime | None, zone) -> str | None:
+    # The text DRF's DateTimeField gives.
     if moment is None:
         return None
-    if isinstance(moment, str):
-        if str(zone) == "UTC":
-            return moment
-        moment = datetime.fromisoformat(moment)
     text = moment.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def turn_record(row: dict, zone=None) -> dict:
+def turn_record(row: dict) -> dict:
     """A turn as TurnSerializer documents it, from a row of the Turn fields in TURN_FIELDS plus
-    `usage__<field>` columns; times are datetimes, or the API's text in UTC. `zone` is the current
-    time zone, when the caller has looked it up already.
+    `usage__<field>` columns (selectors.transcript gives the same shape for the exports).
 
     Plain code instead of DRF fields: turns are written by the thousand (exports) and on every
     ingest post, where building serializer fields per turn dominated the time (docs/performance.md).
     """
     record = {name: row[field] for name, field in TURN_FIELDS.items()}
-    zone = zone or timezone.get_current_timezone()  # once per turn at most: it is a thread-local lookup
+    zone = timezone.get_current_timezone()  # once per turn, not per field: it is a thread-local lookup
     for name in _DATETIMES:
         record[name] = _iso(record[name], zone)
     if row["usage__total_tokens"] is None:

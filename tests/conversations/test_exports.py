@@ -4,9 +4,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
 from turn_helpers import USAGE, make_turn, turn_body
 
-from conversations import exports, services, views
+from conversations import exports, selectors, services, views
 from conversations.models import Conversation
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +227,24 @@ def test_a_long_conversation_streams_in_batches_of_turns(alice_token_api, alice_
     assert len(chunks) == 5  # header, three batches of turns, closing
     turns = json.loads("".join(chunks))["turns"]
     assert [turn["item_id"] for turn in turns] == [f"item_{n}" for n in range(count)]
+
+
+def test_the_account_export_reads_turns_in_batches_in_order(alice, monkeypatch):
+    # Small conversations are read a few at a time, a big one alone: the file is the same either way.
+    monkeypatch.setattr(selectors, "BATCH_TURNS", 3)  # many batches, and conversations too big for one
+    for c, size in enumerate([2, 1, 4, 0, 2, 5, 1]):
+        conversation = Conversation.objects.create(owner=alice, title=f"c{c}")
+        for position in range(size):
+            make_turn(conversation, f"c{c}t{position}", position=position, text=f"turn {position} of c{c}")
+    client = Client()
+    client.force_login(alice)
+
+    def conversations():
+        response = client.get("/api/export/")
+        return json.loads(b"".join(response.streaming_content))["conversations"]
+
+    batched = conversations()
+    monkeypatch.setattr(selectors, "BATCH_TURNS", 1000)
+    assert batched == conversations()  # all in one query
+    assert [c["title"] for c in batched] == [f"c{c}" for c in reversed(range(7))]
+    assert [[t["item_id"] for t in c["turns"]] for c in batched][1] == [f"c5t{n}" for n in range(5)]

@@ -182,8 +182,9 @@ def test_memory_stays_flat_when_the_account_grows_fivefold(django_user_model, mo
     monkeypatch.setattr(exports, "JSON_BATCH", 20)
     small_user = django_user_model.objects.create_user("small")
     large_user = django_user_model.objects.create_user("large")
-    fill(small_user, big_turns=300, small_conversations=10)
-    fill(large_user, big_turns=1_500, small_conversations=50)
+    # Small conversations are read a batch at a time (BATCH_TURNS): both accounts fill whole batches.
+    fill(small_user, big_turns=300, small_conversations=20)
+    fill(large_user, big_turns=1_500, small_conversations=100)
     small, large = Client(), Client()
     small.force_login(small_user)
     large.force_login(large_user)
