@@ -38,7 +38,7 @@ from conversations.models import (
 )
 
 NOT_FOUND = "This conversation does not exist. It may have been deleted."
-FETCH_ROWS = 2000  # transcript rows per fetch from a server-side cursor: few round trips, flat memory
+FETCH_ROWS = 1000  # transcript rows per fetch from a server-side cursor: few round trips, flat memory
 BATCH_TURNS = 2000  # an account's small conversations are read this many turns to a query
 
 
