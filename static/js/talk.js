@@ -74,6 +74,9 @@ function render(session) {
     session.renderedItems = state.items;
     ui.renderTranscript(upstream.selectTranscript(state), describeCall);
   }
+  // A session being closed no longer says what the call is doing; whoever closes it does
+  // ("Reconnecting…", "Saving…"): its last events would otherwise show "Listening" meanwhile.
+  if (session.stopping) return;
   const activity = upstream.selectActivity(state);
   ui.setStatus(session.call.muted && activity === "listening" ? "muted" : activity);
   ui.setRateLimits(state.rateLimits);

@@ -272,6 +272,7 @@ def test_a_silent_network_loss_is_noticed_after_its_grace_and_reconnects(start_t
     # Like pulling a cable: nothing more arrives and the channel stays "open"; only ICE notices.
     assert httpx.post(f"{emulator}/_emulator/drop", json={"mode": "silent"}).json()["dropped"]
     expect(page.locator("#notice")).to_have_text("Connection lost — reconnecting…", timeout=30_000)
+    expect(page.locator("#status")).to_have_text("Reconnecting…")  # not the lost call's "Listening"
     expect(page.locator("#notice")).to_contain_text("Reconnected", timeout=20_000)
     expect(page.locator("#connect")).to_have_attribute("data-state", "connected")
     page.click("#connect")
