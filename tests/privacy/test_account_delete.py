@@ -51,6 +51,7 @@ def test_confirmation_page_says_what_will_be_deleted_and_asks_for_the_password(
     assert response.status_code == 200
     page = response.content.decode()
     assert "2 conversations with 6 turns" in page
+    assert "your voice preferences and API tokens;" in page  # however many there are
     assert 'type="password"' in page and 'name="password"' in page
     assert 'href="/accounts/profile/#data-heading"' in page  # a copy first, if they want one
     assert response["Cache-Control"].count("no-store") == 1
