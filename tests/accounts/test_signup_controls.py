@@ -32,6 +32,14 @@ def test_closed_sign_up_says_so_and_creates_nothing(client, settings):
     assert not exists()
 
 
+@pytest.mark.parametrize(("mode", "offered"), [("open", True), ("invite", True), ("closed", False)])
+def test_sign_up_links_are_offered_unless_sign_up_is_closed(client, settings, mode, offered):
+    settings.SIGNUP = mode
+    for page in ("/", "/accounts/login/"):
+        html = client.get(page, follow=True).content.decode()
+        assert ('href="/accounts/signup/"' in html) is offered
+
+
 def test_invite_sign_up_takes_a_code_once(client, settings):
     settings.SIGNUP = "invite"
     code = InviteCode.objects.create(note="for Carol").code
