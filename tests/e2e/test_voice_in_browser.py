@@ -109,7 +109,7 @@ def test_a_typed_message_gets_an_answer_and_is_stored(start_talking, say, alice,
     page.click("#mute")
     expect(page.locator("#status")).to_have_attribute("data-state", "muted")
     if upstream == "live":  # GPT-Live is told too (it then hears silence)
-        page.wait_for_function("window.__events.includes('< session.input_audio.muted')")
+        page.wait_for_function("() => window.__events.includes('< session.input_audio.muted')")
     page.click("#connect")
     expect(page.locator("#connect")).to_have_attribute("data-state", "idle")
 
