@@ -29,6 +29,7 @@ EXPORT_SIZES = (1_000, 10_000)
 HISTORY_SIZES = (10, 1_000)
 EXPORT_FORMATS = ("md", "txt", "csv", "srt")
 MIB = 1024 * 1024
+WEB_SCENARIOS = ["ingest", "mint", "export", "history", "upstream_hang"]
 SLOW_EXPORT_MS = 8_000  # an export slower than this is measured once, and its memory is not probed
 
 
@@ -578,8 +579,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["ingest", "mint", "export", "history", "upstream_hang"],
-        help="run these scenarios only",
+        choices=["ingest", "mint", "export", "history", "upstream_hang", "voice"],
+        help="run these scenarios only (voice: the offline section, Chromium against the emulator)",
+    )
+    parser.add_argument(
+        "--voice-runs", type=int, default=10, help="spoken questions in the offline section (default: 10)"
     )
     return parser.parse_args()
 
@@ -591,6 +595,12 @@ def main() -> None:
     plan = PLANS["quick" if args.quick else "full"]
     OUT.mkdir(exist_ok=True)
     started = time.monotonic()
+    # The offline section first, while no server of ours competes for the CPU.
+    offline = offline_voice(args.voice_runs) if not args.only or "voice" in args.only else []
+    if args.only and set(args.only) == {"voice"}:
+        print(format_table(offline))
+        (OUT / "voice.json").write_text(json.dumps(to_json(offline), indent=2) + "\n")
+        return
     upstream_port, app_port = free_port(), free_port()
     upstream = f"http://127.0.0.1:{upstream_port}"
     base_url = f"http://127.0.0.1:{app_port}"
@@ -665,11 +675,12 @@ def main() -> None:
             plan=plan,
             upstream_timeout=settings.UPSTREAM_TIMEOUT,
         )
-        for scenario in args.only or ["ingest", "mint", "export", "history", "upstream_hang"]:
+        for scenario in [s for s in args.only or WEB_SCENARIOS if s != "voice"]:
             log(f"{scenario} ...")
             with profiling(gunicorn.pid, OUT, scenario) if args.profile else contextlib.nullcontext():
                 results += getattr(bench, scenario)()
     elapsed = time.monotonic() - started
+    results += offline
     table = format_table(results)
     print(table)
     (OUT / "latest.json").write_text(json.dumps(to_json(results), indent=2) + "\n")
@@ -695,6 +706,18 @@ def main() -> None:
     if not all_met(results):
         print("some targets were missed (see docs/performance.md)")
         sys.exit(1)
+
+
+def offline_voice(runs: int) -> list[Result]:
+    """Latency of a spoken question against the local emulator (bench/voice.py)."""
+    from bench import voice
+
+    log(f"voice (offline): {runs} spoken questions in Chromium against the emulator ...")
+    try:
+        return voice.measure(runs)
+    except Exception as exc:  # Chromium or espeak-ng missing, a run that timed out, ...
+        log(f"voice: failed: {exc}")
+        return _missing(["voice_speech_end_to_audio"], f"the offline section failed: {exc}")
 
 
 def _listening(port: int) -> bool:

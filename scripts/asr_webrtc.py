@@ -5,7 +5,6 @@ them; the session only transcribes (`create_response: false`), so nothing is spo
 question is taken for a barge-in. Transcripts are matched to questions by when their speech began.
 """
 
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,18 +15,12 @@ from pathlib import Path
 
 import httpx
 
+from bench.voice import CHROMIUM, FLAGS, free_port, serve_page
 from scripts.asr_check import ROOT, Result, Voice, outcome, speech
 
-CHROMIUM = "/usr/bin/chromium"
 KEY = "sk-emulator-asr"
 LEAD_S, GAP_S, TAIL_S = 1.5, 1.6, 4.0
 RATE = 48000
-FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
-]  # fmt: skip
 SESSION = {
     "type": "realtime",
     "audio": {
@@ -58,12 +51,6 @@ window.listen = async (base, key) => {
   await pc.setRemoteDescription({ type: "answer", sdp: await answer.text() });
 };
 </script>"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _recording(questions: list[str], voice: Voice, folder: Path) -> tuple[Path, list[float]]:
@@ -106,7 +93,7 @@ def _one_call(base: str, questions: list[str], voice: Voice, folder: Path) -> li
         json={"session": SESSION},
         headers={"Authorization": f"Bearer {KEY}"},
     ).json()["value"]
-    page_url = f"http://localhost:{_free_port()}/asr.html"
+    page_url, server = serve_page(PAGE)
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
             profile,
@@ -115,7 +102,6 @@ def _one_call(base: str, questions: list[str], voice: Voice, folder: Path) -> li
             args=[*FLAGS, f"--use-file-for-fake-audio-capture={wav}"],
         )
         page = context.pages[0] if context.pages else context.new_page()
-        page.route(page_url, lambda route: route.fulfill(body=PAGE, content_type="text/html"))
         page.goto(page_url)
         page.evaluate("([base, key]) => window.listen(base, key)", [base, key])
         deadline = time.monotonic() + duration + 6
@@ -125,12 +111,13 @@ def _one_call(base: str, questions: list[str], voice: Voice, folder: Path) -> li
             if heard and heard[-1]["start"] / 1000 - heard[0]["start"] / 1000 > duration - LEAD_S:
                 break  # the microphone has looped back to the first question
         context.close()
+    server.shutdown()
     return _assign([h for h in heard if h["start"] is not None], starts)
 
 
 def measure_webrtc(voices, phrasings, cities, parallel: int = 3) -> list[Result]:
     """Ask every city in every phrasing and voice through Chromium and WebRTC."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "emulator", "--port", str(port), "--api-key", KEY]
     command += ["--log-level", "WARNING"]
     emulator = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
