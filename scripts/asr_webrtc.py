@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from bench.voice import CHROMIUM, FLAGS, free_port, serve_page
-from scripts.asr_check import ROOT, Result, Voice, outcome, speech
+from scripts.asr_check import CACHE, ROOT, Result, Voice, outcome, speech
 
 KEY = "sk-emulator-asr"
 LEAD_S, GAP_S, TAIL_S = 1.5, 1.6, 4.0
@@ -34,7 +34,7 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>asr</title><script>
 window.__heard = []; window.__starts = {};
 window.listen = async (base, key) => {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  const pc = new RTCPeerConnection();
+  const pc = (window.pc = new RTCPeerConnection());
   pc.addTrack(stream.getAudioTracks()[0]);
   const channel = pc.createDataChannel("oai-events");
   channel.onmessage = (message) => {
@@ -54,13 +54,15 @@ window.listen = async (base, key) => {
 
 
 def _recording(questions: list[str], voice: Voice, folder: Path) -> tuple[Path, list[float]]:
-    """Write one WAV of all questions; return it and when each question starts (seconds)."""
+    """Write one WAV of all questions; return it and when each question starts (seconds), then
+    when the recording ends (the fake microphone starts it again)."""
     silence = lambda seconds: bytes(int(seconds * RATE) * 2)  # noqa: E731
     pcm, starts = bytearray(silence(LEAD_S)), []
     for question in questions:
         starts.append(len(pcm) / 2 / RATE)
         pcm += speech(question, voice, rate=RATE, lead=0, tail=0) + silence(GAP_S)
     pcm += silence(TAIL_S)
+    starts.append(len(pcm) / 2 / RATE)
     path = folder / f"{voice.name}-{voice.rate}-{abs(hash(tuple(questions)))}.wav"
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
@@ -72,12 +74,15 @@ def _recording(questions: list[str], voice: Voice, folder: Path) -> tuple[Path, 
 
 def _assign(heard: list[dict], starts: list[float]) -> list[str]:
     """Match transcripts to questions by start time (the first transcript is the first question)."""
+    *starts, end = starts
     texts = [""] * len(starts)
     if not heard:
         return texts
     offset = heard[0]["start"] / 1000 - starts[0]
     for entry in heard:
         at = entry["start"] / 1000 - offset
+        if at >= end - 0.5:
+            break  # the microphone plays the recording again
         index = max((i for i, start in enumerate(starts) if start - 0.5 <= at), default=0)
         texts[index] = f"{texts[index]} {entry['text']}".strip()
     return texts
@@ -87,7 +92,7 @@ def _one_call(base: str, questions: list[str], voice: Voice, folder: Path) -> li
     from playwright.sync_api import sync_playwright
 
     wav, starts = _recording(questions, voice, folder)
-    duration = starts[-1] + 3 + GAP_S
+    duration = starts[-2] + 3 + GAP_S
     key = httpx.post(
         f"{base}/v1/realtime/client_secrets",
         json={"session": SESSION},
@@ -110,6 +115,7 @@ def _one_call(base: str, questions: list[str], voice: Voice, folder: Path) -> li
             heard = page.evaluate("window.__heard")
             if heard and heard[-1]["start"] / 1000 - heard[0]["start"] / 1000 > duration - LEAD_S:
                 break  # the microphone has looped back to the first question
+        page.evaluate("window.pc.close()")  # hang up now, not when ICE consent expires
         context.close()
     server.shutdown()
     return _assign([h for h in heard if h["start"] is not None], starts)
@@ -119,8 +125,10 @@ def measure_webrtc(voices, phrasings, cities, parallel: int = 3) -> list[Result]
     """Ask every city in every phrasing and voice through Chromium and WebRTC."""
     port = free_port()
     command = [sys.executable, "-m", "emulator", "--port", str(port), "--api-key", KEY]
-    command += ["--log-level", "WARNING"]
-    emulator = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    command += ["--log-level", "INFO"]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    log = open(CACHE / "emulator.log", "w")  # noqa: SIM115 - open while the emulator runs
+    emulator = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         assert "listening" in emulator.stdout.readline(), "the emulator did not start"
         base = f"http://127.0.0.1:{port}"
@@ -134,9 +142,13 @@ def measure_webrtc(voices, phrasings, cities, parallel: int = 3) -> list[Result]
             }
             results = []
             for (voice, phrasing), future in futures.items():
+                future.result()
+                if emulator.poll() is not None:
+                    raise RuntimeError(f"the emulator exited ({emulator.returncode}); see {log.name}")
                 for city, transcript in zip(cities, future.result(), strict=True):
                     results.append(Result(voice, phrasing, city, transcript, outcome(transcript, city)))
         return results
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)
+        log.close()

@@ -38,10 +38,12 @@ async def running(app: web.Application):
         await client.close()
 
 
-def speak(text: str, rate: int = 16000, lead: float = 0.5, tail: float = 1.0) -> bytes:
+def speak(
+    text: str, rate: int = 16000, lead: float = 0.5, tail: float = 1.0, voice: str = "en-us", wpm: int = 150
+) -> bytes:
     """Return espeak-ng speech as raw mono s16 PCM at `rate`, padded with silence."""
     wav = subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", "150", "--stdout", text], capture_output=True, check=True
+        ["espeak-ng", "-v", voice, "-s", str(wpm), "--stdout", text], capture_output=True, check=True
     ).stdout
     return subprocess.run(
         ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-b", "16", "-c", "1"]
