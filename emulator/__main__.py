@@ -11,7 +11,7 @@ from aiohttp import web
 from .app import create_app
 from .calls import use_loopback_only
 from .knobs import TRANSCRIPTION_TIMINGS, Knobs
-from .speech_in import Recognizer
+from .speech_in import RecognizerProcess
 
 logger = logging.getLogger("emulator")
 
@@ -101,7 +101,8 @@ async def serve(args: argparse.Namespace) -> None:
         live_prepaid_seconds=args.live_prepaid_seconds,
         live_access=args.live_access,
     )
-    app = create_app(api_key=args.api_key, knobs=knobs, recognizer=Recognizer())
+    recognizer = RecognizerProcess()
+    app = create_app(api_key=args.api_key, knobs=knobs, recognizer=recognizer)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -112,6 +113,7 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"emulator listening on http://{args.host}:{args.port}", flush=True)
     await stop.wait()
     await runner.cleanup()
+    recognizer.close()
 
 
 def main() -> None:

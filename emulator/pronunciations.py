@@ -6,7 +6,6 @@ British "weather" without the r). Each voice's phonemes are converted to CMU pho
 alternatives, which is also closer to how many people say those names.
 """
 
-import re
 import subprocess
 
 # espeak-ng English phonemes → CMU phones; where American and British differ: (American, British).
@@ -18,13 +17,12 @@ _PHONES: dict[str, str | tuple[str, str]] = {
     "a": ("AE", "AA"), "aa": ("AE", "AA"), "A:": "AA", "A@": ("AA R", "AA"), "A": "AA",
     "aI": "AY", "aI@": ("AY ER", "AY AH"), "aI3": ("AY ER", "AY AH"), "aU": "AW", "aU@": ("AW ER", "AW AH"),
     "E": "EH", "e@": ("EH R", "EH"), "eI": "EY", "e": "EH",
-    "I": "IH", "I2": "IH", "I#": "IH", "i": "IY", "i:": "IY", "i@": ("IH R", "IH AH"), "i@3": ("IH R", "IH AH"),
+    "I": "IH", "I2": "IH", "I#": "IH", "i": "IY", "i:": "IY", "i@3": ("IH R", "IH AH"),
     "0": ("AA", "AO"), "O:": "AO", "O@": ("AO R", "AO"), "O": "AO", "o@": ("AO R", "AO"),
     "oU": ("OW", "AH UW"), "@U": ("OW", "AH UW"), "OI": "OY", "U": "UH", "u:": "UW", "U@": ("UH R", "UH AH"),
     "V": "AH", "@": "AH", "@2": "AH", "@5": "AH", "@L": "AH L", "3": ("ER", "AH"), "3:": "ER",
     "a#": "AH", "i@": "IH R",
 }  # fmt: skip
-_SYMBOL = re.compile("|".join(sorted(map(re.escape, _PHONES), key=len, reverse=True)))
 VOICES = {"en-us": 0, "en-gb": 1}
 
 

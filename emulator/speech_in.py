@@ -2,8 +2,10 @@
 
 import asyncio
 import logging
+import multiprocessing
 import re
 import threading
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from pocketsphinx import Decoder, Endpointer
@@ -16,7 +18,6 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 BYTES_PER_MS = SAMPLE_RATE * 2 // 1000
 NOISE_FLOOR = 100  # peak amplitude of the added noise, of 32767
-FRAME_BYTES = SAMPLE_RATE // 100 * 2  # pocketsphinx's 10 ms frames
 # Words espeak-ng and users say that the bundled CMU dictionary lacks.
 _EXTRA_WORDS = {"kyiv": "K IY IH V"}
 
@@ -50,12 +51,6 @@ public <utterance> = <weather> | <chat>;
 """
 
 
-def places_grammar() -> str:
-    """The second pass: only the places, for the audio after "in" / "for"."""
-    rules = [line for line in grammar().splitlines() if line.startswith(("<when>", "<places>", "<city>"))]
-    return "\n".join(["#JSGF V1.0;", "grammar places;", "public <tail> = <places> [<when>];", *rules, ""])
-
-
 def grammar_words() -> list[str]:
     """Every word the grammar can produce."""
     body = grammar().split("grammar voiceapp;", 1)[1]
@@ -82,7 +77,6 @@ class Recognizer:
         for word, phones in _EXTRA_WORDS.items():
             self._grammar.add_word(word, phones, update=False)
         _add_espeak_pronunciations(self._grammar, grammar_words())
-        self._grammar.add_jsgf_string("places", places_grammar())
         self._grammar.add_jsgf_string("voiceapp", grammar())
         self._grammar.activate_search("voiceapp")
         self._free = Decoder(samprate=SAMPLE_RATE, logfn="/dev/null")
@@ -92,34 +86,62 @@ class Recognizer:
         """Decode one utterance (16 kHz mono s16): the grammar, a check of the places it heard,
         free decoding if the grammar found nothing."""
         with self._lock:
-            words, places_from = _decode_words(self._grammar, _with_noise_floor(pcm))
-            if places_from is not None and not self._places_confirmed(words, pcm[places_from:]):
+            words = _decode_words(self._grammar, _with_noise_floor(pcm))
+            if _places(words) and not self._places_confirmed(words, pcm):
                 words = _without_places(words)  # better "which city?" than another city's weather
             if not words:
-                words, _ = _decode_words(self._free, _with_noise_floor(pcm))
+                words = _decode_words(self._free, _with_noise_floor(pcm))
         return " ".join(words)
 
-    def _places_confirmed(self, words: list[str], tail: bytes) -> bool:
-        """Decode the audio after "in" again, slightly changed (5% faster and higher; a louder
-        noise floor): pocketsphinx's mistakes on a name tend to be unstable, its right answers
-        do not. The places stand if a second opinion agrees."""
-        heard = _places(words)
-        self._grammar.activate_search("places")
-        try:
-            for variant in (
-                _with_noise_floor(_faster(tail, 1.05), seed=5),
-                _with_noise_floor(tail, 200, seed=3),
-            ):
-                second, _ = _decode_words(self._grammar, variant)
-                if [word for word in second if word not in _NOT_PLACES] == heard:
-                    return True
-            return False
-        finally:
-            self._grammar.activate_search("voiceapp")
+    def _places_confirmed(self, words: list[str], pcm: bytes) -> bool:
+        """Decode the utterance again, slightly changed (5% faster and higher; a louder noise
+        floor): pocketsphinx's mistakes on a name tend to be unstable, its right answers do not.
+        The places stand if a second opinion agrees."""
+        for variant in (_with_noise_floor(_faster(pcm, 1.05), seed=5), _with_noise_floor(pcm, 200, seed=3)):
+            if _places(_decode_words(self._grammar, variant)) == _places(words):
+                return True
+        return False
 
     async def transcribe(self, pcm: bytes) -> str:
         """Decode one utterance in a worker thread."""
         return await asyncio.get_running_loop().run_in_executor(None, self.transcribe_sync, pcm)
+
+
+class RecognizerProcess(Recognizer):
+    """The recogniser in a process of its own, as the server uses it.
+
+    pocketsphinx keeps the GIL while it decodes: in the server's process, a few calls speaking at
+    once starved the event loop until ICE consent checks went unanswered and calls dropped.
+    """
+
+    def __init__(self) -> None:  # no decoders here: they live in the worker
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker)
+        self._pool.submit(_transcribe_in_worker, b"").result()  # ready when the decoders are
+
+    def transcribe_sync(self, pcm: bytes) -> str:
+        """Decode one utterance in the worker process."""
+        return self._pool.submit(_transcribe_in_worker, pcm).result()
+
+    async def transcribe(self, pcm: bytes) -> str:
+        """Decode one utterance in the worker process."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, _transcribe_in_worker, pcm)
+
+    def close(self) -> None:
+        """Stop the worker."""
+        self._pool.shutdown(cancel_futures=True)
+
+
+_worker: Recognizer | None = None
+
+
+def _start_worker() -> None:
+    global _worker
+    _worker = Recognizer()
+
+
+def _transcribe_in_worker(pcm: bytes) -> str:
+    return _worker.transcribe_sync(pcm) if pcm else ""
 
 
 def _with_noise_floor(pcm: bytes, amplitude: int = NOISE_FLOOR, seed: int | None = None) -> bytes:
@@ -143,23 +165,16 @@ _PLACE_WORDS = ("in", "for")
 _NOT_PLACES = ("and", "today", "right", "now", "please")
 
 
-def _decode_words(decoder: Decoder, pcm: bytes) -> tuple[list[str], int | None]:
-    """Decode one utterance; return its words and the byte offset where its places begin."""
+def _decode_words(decoder: Decoder, pcm: bytes) -> list[str]:
+    """Decode one utterance into words."""
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
-    words: list[str] = []
-    places_from = None
-    for segment in decoder.seg() or ():
-        word = re.sub(r"\(\d+\)$", "", segment.word)  # "paris(2)": another pronunciation
-        if word.startswith(("<", "[")):
-            continue
-        if places_from is None and words and words[-1] in _PLACE_WORDS:
-            places_from = segment.start_frame * FRAME_BYTES
-        words.append(word)
+    hyp = decoder.hyp()
+    words = [word for word in (hyp.hypstr.split() if hyp else []) if not word.startswith(("<", "["))]
     while words and words[-1] == "and":
         words.pop()
-    return words, places_from if _places(words) else None
+    return words
 
 
 def _places(words: list[str]) -> list[str]:
