@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 
 from conversations.models import Conversation, Turn
+from privacy.models import DataExport
 from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,18 +24,29 @@ def alice(django_user_model, monkeypatch):
     return alice
 
 
-def test_download_my_data_then_delete_my_account_from_the_profile(live_server, alice, browser):
+@pytest.fixture(autouse=True)
+def export_dir(tmp_path, monkeypatch):
+    """Prepared files go to a directory of this test's own."""
+    monkeypatch.setattr(DataExport._meta.get_field("file"), "storage", FileSystemStorage(tmp_path))
+
+
+def test_download_my_data_then_delete_my_account_from_the_profile(live_server, alice, browser, settings):
+    settings.TASKS = {"default": {"BACKEND": "core.tasks.ThreadBackend"}}
     page = browser()
     log_in(page, live_server.url, alice)
     page.goto(live_server.url + "/accounts/profile/")
 
+    # The file is prepared in the background (a thread of the server here): progress, then a link.
+    page.get_by_role("button", name="Download all my data").click()
+    page.get_by_role("heading", name="Your data is ready").wait_for(timeout=60_000)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download all my data").click()
+        page.get_by_role("link", name="Download my data").click()
     assert download.value.suggested_filename.startswith("voiceapp-data-alice-")
     data = json.loads(download.value.path().read_text(encoding="utf-8"))
     assert data["account"]["username"] == "alice"
     assert data["conversations"][0]["turns"][0]["text"] == "Is it cold in Oslo?"
 
+    page.get_by_role("link", name="Back to your profile").click()
     page.get_by_role("link", name="Delete my account").click()
     page.get_by_label("Your password").fill("not my password")
     page.get_by_role("button", name="Delete my account").click()
