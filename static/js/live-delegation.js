@@ -3,7 +3,7 @@
 // backend response ends; each result goes back as one response.item.create, then exactly one
 // response.create. Backend token usage is counted once per response id. Pure.
 import { addItem, closeSegments } from "./live-state.js";
-import { post, put, send } from "./turn-state.js";
+import { post, put, runToolsEffect, send, settleToolResults, toolsRunning } from "./turn-state.js";
 
 const TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete"]);
 // response.event for a response our response.create started may carry no delegation id.
@@ -99,7 +99,7 @@ function responseEnded(state, delegationId, response, now, fx) {
     next = put(next, call.itemId, { status: "running" });
   }
   if (batch.length) {
-    fx.push({ type: "runTools", calls: batch.map(({ callId, itemId, name, arguments: args }) => ({ callId, itemId, name, arguments: args })) });
+    fx.push(runToolsEffect(batch));
   }
   return next;
 }
@@ -120,24 +120,15 @@ function attachUsage(state, delegationId, fx) {
   return next.items[itemId].postedSignature ? post(next, fx, itemId) : next;
 }
 
-// {type: "local.tool_results", results: [{callId, ok, output, text}]} from tools.js.
+// Each output goes to the backend as one response.item.create, then exactly one response.create.
 export function toolResults(state, event, now, fx) {
-  let next = state;
-  let sent = 0;
-  for (const result of event.results || []) {
-    const call = next.calls[result.callId];
-    if (!call || call.state !== "running") continue;
-    next = putCall(next, { ...call, state: "done" });
-    next = put(next, call.itemId, { output: result.output, text: result.text || "", status: result.ok === false ? "failed" : "completed", endedAt: now });
-    next = post(next, fx, call.itemId);
-    if (next.ended || next.closing || next.closed) continue;
+  const sendOutput = (next, call, result) => {
+    if (next.ended || next.closing || next.closed) return null;
     const item = { type: "function_call_output", call_id: call.callId, output: result.output };
-    next = send(next, fx, { type: "response.item.create", item }, "tool");
-    sent += 1;
-  }
-  const stillRunning = Object.values(next.calls).some((call) => call.state === "running");
-  if (sent && !stillRunning) next = send(next, fx, { type: "response.create" }, "response");
-  return next;
+    return send(next, fx, { type: "response.item.create", item }, "tool");
+  };
+  const { state: next, sent } = settleToolResults(state, event.results, now, fx, sendOutput);
+  return sent && !toolsRunning(next) ? send(next, fx, { type: "response.create" }, "response") : next;
 }
 
 // Stop / page hide: calls that never got a result are stored as failed.

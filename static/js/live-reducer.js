@@ -8,7 +8,7 @@ import { failRunningCalls, delegationCreated, responseEvent, toolResults } from 
 import { addItem, closeSegments, group } from "./live-state.js";
 import { TranscriptGrouper } from "./live-transcript.js";
 import { liveCloseMessage, liveErrorMessage } from "./messages.js";
-import { post, send } from "./turn-state.js";
+import { post, reducerFor, send } from "./turn-state.js";
 
 export {
   initialState,
@@ -106,9 +106,4 @@ const HANDLERS = {
   "local.flush": (state, event, now, fx) => flush(state, now, fx),
 };
 
-export function reduce(state, event, now = Date.now()) {
-  const handler = HANDLERS[event?.type];
-  if (!handler) return { state, effects: [] };
-  const effects = [];
-  return { state: handler(state, event, now, effects), effects };
-}
+export const reduce = reducerFor(HANDLERS);

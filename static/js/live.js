@@ -2,8 +2,7 @@
 // complete with its ICE candidates, goes to our server, which starts the session upstream and
 // returns the answer. Nothing is sent before session.started. The pure event reducer lives in
 // live-reducer.js; between them they are the only modules that know GPT-Live event names.
-import { CONNECT_TIMEOUT } from "./messages.js";
-import { createPeer, withTimeout } from "./webrtc.js";
+import { createPeer, negotiate } from "./webrtc.js";
 
 const ICE_GATHERING_TIMEOUT_MS = 10_000;
 const START_TIMEOUT_MS = 15_000;
@@ -36,22 +35,11 @@ export async function open({ api, conversation, microphone, onSession, onEvent, 
       if (event.type === "session.started") markStarted();
     },
   });
-  const onAbort = () => peer.close();
-  signal?.addEventListener("abort", onAbort);
-  try {
-    const offer = await peer.pc.createOffer();
-    await peer.pc.setLocalDescription(offer);
+  const exchange = async () => {
     await peer.setup(iceGatheringComplete(peer.pc));
     const grant = await peer.setup(api.startLiveSession(conversation, peer.pc.localDescription.sdp, { signal }));
     onSession(grant);
-    await peer.pc.setRemoteDescription({ type: "answer", sdp: grant.sdp });
-    await withTimeout(peer.setup(Promise.all([peer.opened, started])), START_TIMEOUT_MS, CONNECT_TIMEOUT);
-  } catch (error) {
-    peer.close();
-    throw error;
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-  }
-  peer.arm();
-  return { send: peer.send, close: peer.close };
+    return grant.sdp;
+  };
+  return negotiate(peer, { exchange, ready: Promise.all([peer.opened, started]), readyMs: START_TIMEOUT_MS, signal });
 }

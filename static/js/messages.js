@@ -57,6 +57,22 @@ export function callsMessage(status) {
   return "The voice service refused the connection. Press Start to try again.";
 }
 
+// The codes both upstreams' `error` events share, and the sentence for any other.
+function serviceErrorMessage(error) {
+  switch (error.code) {
+    case "rate_limit_exceeded":
+      return "The voice service is rate-limiting this app. Wait a moment, then try again.";
+    case "insufficient_quota":
+      return "The voice service account is out of credit. Ask the administrator to top it up.";
+    case "server_error":
+      return "The voice service had a problem. Try again, or press Stop and Start.";
+    default:
+      return error.message
+        ? `The voice service reported a problem: ${error.message}`
+        : "The voice service reported a problem. Try again, or press Stop and Start.";
+  }
+}
+
 // An `error` event from the Realtime API. Returns null for errors the user need not see.
 export function realtimeErrorMessage(error = {}) {
   switch (error.code) {
@@ -65,18 +81,10 @@ export function realtimeErrorMessage(error = {}) {
       return null;
     case "session_expired":
       return "The voice session reached its maximum length. Press Start to continue in a new session.";
-    case "rate_limit_exceeded":
-      return "The voice service is rate-limiting this app. Wait a moment, then try again.";
-    case "insufficient_quota":
-      return "The voice service account is out of credit. Ask the administrator to top it up.";
     case "invalid_api_key":
       return "The voice service rejected this app's key. Ask the administrator to check the configuration.";
-    case "server_error":
-      return "The voice service had a problem. Try again, or press Stop and Start.";
     default:
-      return error.message
-        ? `The voice service reported a problem: ${error.message}`
-        : "The voice service reported a problem. Try again, or press Stop and Start.";
+      return serviceErrorMessage(error);
   }
 }
 
@@ -105,19 +113,11 @@ export function liveCloseMessage(reason) {
 // An `error` event from GPT-Live ({type, code, message, param, client_event_id}).
 export function liveErrorMessage(error = {}) {
   switch (error.code) {
-    case "rate_limit_exceeded":
-      return "The voice service is rate-limiting this app. Wait a moment, then try again.";
-    case "insufficient_quota":
-      return "The voice service account is out of credit. Ask the administrator to top it up.";
     case "invalid_audio":
       return "The voice service could not use the microphone audio. Check your microphone.";
     case "session_storage_failed":
       return "The voice service could not store its recording of this session; your transcript is saved here.";
-    case "server_error":
-      return "The voice service had a problem. Try again, or press Stop and Start.";
     default:
-      return error.message
-        ? `The voice service reported a problem: ${error.message}`
-        : "The voice service reported a problem. Try again, or press Stop and Start.";
+      return serviceErrorMessage(error);
   }
 }

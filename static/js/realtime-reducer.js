@@ -20,16 +20,8 @@ import {
   textDone,
   toolResults,
 } from "./realtime-responses.js";
-import {
-  TRUNCATE_EVENT_PREFIX,
-  announce,
-  contentText,
-  identity,
-  post,
-  put,
-  putResponse,
-  send,
-} from "./realtime-state.js";
+import { TRUNCATE_EVENT_PREFIX, contentText, identity, putResponse } from "./realtime-state.js";
+import { announce, post, put, reducerFor, send } from "./turn-state.js";
 
 export { initialState, selectActivity, selectTranscript } from "./realtime-state.js";
 
@@ -173,9 +165,4 @@ const HANDLERS = {
   "local.flush": (state, event, now, fx) => flush(state, now, fx),
 };
 
-export function reduce(state, event, now = Date.now()) {
-  const handler = HANDLERS[event?.type];
-  if (!handler) return { state, effects: [] };
-  const effects = [];
-  return { state: handler(state, event, now, effects), effects };
-}
+export const reduce = reducerFor(HANDLERS);

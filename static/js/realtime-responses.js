@@ -1,16 +1,8 @@
 // Reducer handlers for responses: streaming text, playback and barge-in, tool calls,
 // and the single queued response.create. Pure; see docs/realtime-api.md, "Function calls".
 import { allocateHeard, estimateAudioMs, heardText } from "./transcript.js";
-import {
-  addToResponse,
-  announce,
-  contentText,
-  identity,
-  post,
-  put,
-  putResponse,
-  send,
-} from "./realtime-state.js";
+import { addToResponse, contentText, identity, putResponse } from "./realtime-state.js";
+import { announce, post, put, runToolsEffect, send, settleToolResults, toolsRunning } from "./turn-state.js";
 
 // Asks for a response now, or after the active one is done (conversation_already_has_active_response).
 export function requestResponse(state, fx) {
@@ -102,34 +94,23 @@ export function responseDone(state, event, now, fx) {
     if (!run) next = post(next, fx, call.itemId);
   }
   if (run && calls.length) {
-    fx.push({ type: "runTools", calls: calls.map(({ callId, itemId, name, arguments: args }) => ({ callId, itemId, name, arguments: args || "" })) });
+    fx.push(runToolsEffect(calls));
   }
 
   next = finalizeResponse(next, r.id, now, fx);
-  const toolsRunning = Object.values(next.calls).some((c) => c.state === "running");
-  if (next.responseCreatePending && !toolsRunning && !next.ended) next = requestResponse(next, fx);
+  if (next.responseCreatePending && !toolsRunning(next) && !next.ended) next = requestResponse(next, fx);
   return next;
 }
 
 // One function_call_output per call, then exactly one response.create (docs/realtime-api.md, "Function calls").
 export function toolResults(state, event, now, fx) {
-  let next = state;
-  let sent = 0;
-  for (const result of event.results || []) {
-    const call = next.calls[result.callId];
-    if (!call || call.state !== "running") continue;
-    next = { ...next, calls: { ...next.calls, [call.callId]: { ...call, state: "done" } } };
-    if (call.itemId) {
-      next = put(next, call.itemId, { output: result.output, text: result.text || "", status: result.ok === false ? "failed" : "completed", endedAt: now });
-      next = post(next, fx, call.itemId);
-    }
-    if (next.ended) continue;
-    next = send(next, fx, { type: "conversation.item.create", item: { type: "function_call_output", call_id: call.callId, output: result.output } }, "tool");
-    sent += 1;
-  }
-  const stillRunning = Object.values(next.calls).some((c) => c.state === "running");
-  if (sent && !stillRunning) next = requestResponse(next, fx);
-  return next;
+  const sendOutput = (next, call, result) => {
+    if (next.ended) return null;
+    const item = { type: "function_call_output", call_id: call.callId, output: result.output };
+    return send(next, fx, { type: "conversation.item.create", item }, "tool");
+  };
+  const { state: next, sent } = settleToolResults(state, event.results, now, fx, sendOutput);
+  return sent && !toolsRunning(next) ? requestResponse(next, fx) : next;
 }
 
 function audioItems(state, response) {

@@ -1,7 +1,7 @@
 // The reducer's state and the small immutable helpers its handlers share. Pure.
 import { put } from "./turn-state.js";
 
-export { announce, post, put, selectTranscript, send } from "./turn-state.js";
+export { selectTranscript } from "./turn-state.js";
 
 export function initialState({ session = 1 } = {}) {
   return {

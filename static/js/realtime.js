@@ -2,7 +2,7 @@
 // with calls_url (docs/realtime-api.md, "Calls"). The pure event reducer lives in realtime-reducer.js;
 // between them they are the only modules that know Realtime event names.
 import { CONNECT_TIMEOUT, CONNECTION_FAILED, callsMessage } from "./messages.js";
-import { ConnectionError, cancelled, createPeer, withTimeout } from "./webrtc.js";
+import { ConnectionError, createPeer, negotiate, withTimeout } from "./webrtc.js";
 
 const SDP_TIMEOUT_MS = 15_000;
 const OPEN_TIMEOUT_MS = 15_000;
@@ -36,29 +36,12 @@ export async function open({ api, conversation, microphone, onSession, onEvent, 
   onSession(grant);
   const peer = createPeer({ microphone, onEvent, onAudio, onLost });
   const abort = new AbortController();
-  const onAbort = () => {
-    abort.abort();
-    peer.close();
-  };
-  signal?.addEventListener("abort", onAbort);
-  try {
-    const offer = await peer.pc.createOffer();
-    await peer.pc.setLocalDescription(offer);
-    const answer = await withTimeout(
+  const exchange = (offer) =>
+    withTimeout(
       peer.setup(exchangeSdp({ callsUrl: grant.calls_url, clientSecret: grant.client_secret, offerSdp: offer.sdp, signal: abort.signal })),
       SDP_TIMEOUT_MS,
       CONNECT_TIMEOUT,
       () => abort.abort(),
     );
-    if (signal?.aborted) throw cancelled();
-    await peer.pc.setRemoteDescription({ type: "answer", sdp: answer });
-    await withTimeout(peer.setup(peer.opened), OPEN_TIMEOUT_MS, CONNECT_TIMEOUT);
-  } catch (error) {
-    peer.close();
-    throw error;
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-  }
-  peer.arm();
-  return { send: peer.send, close: peer.close };
+  return negotiate(peer, { exchange, ready: peer.opened, readyMs: OPEN_TIMEOUT_MS, signal, onAbort: () => abort.abort() });
 }

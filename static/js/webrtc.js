@@ -1,6 +1,6 @@
 // The WebRTC pieces both upstreams share: a peer connection with the microphone, the
 // "oai-events" data channel, and the watch on the connection once the call is up.
-import { CONNECTION_FAILED } from "./messages.js";
+import { CONNECT_TIMEOUT, CONNECTION_FAILED } from "./messages.js";
 
 // "disconnected" often heals by itself (Wi-Fi hiccup); give it a moment before giving up.
 const DISCONNECTED_GRACE_MS = 5_000;
@@ -96,4 +96,34 @@ export function createPeer({ microphone, onEvent, onAudio, onLost }) {
       return true;
     },
   };
+}
+
+/**
+ * The offer/answer exchange both upstreams share. exchange(offer) resolves with the answer SDP
+ * (each upstream has its own way to get it there); then the call waits at most `readyMs` for
+ * `ready` (a promise: the data channel open, and whatever else the upstream needs). A failure,
+ * or `signal` aborting (onAbort runs first), closes the peer. Resolves with {send, close} and
+ * from then on reports a lost call through the peer's onLost.
+ */
+export async function negotiate(peer, { exchange, ready, readyMs, signal, onAbort = () => {} }) {
+  const abort = () => {
+    onAbort();
+    peer.close();
+  };
+  signal?.addEventListener("abort", abort);
+  try {
+    const offer = await peer.pc.createOffer();
+    await peer.pc.setLocalDescription(offer);
+    const answer = await exchange(offer);
+    if (signal?.aborted) throw cancelled();
+    await peer.pc.setRemoteDescription({ type: "answer", sdp: answer });
+    await withTimeout(peer.setup(ready), readyMs, CONNECT_TIMEOUT);
+  } catch (error) {
+    peer.close();
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", abort);
+  }
+  peer.arm();
+  return { send: peer.send, close: peer.close };
 }
