@@ -17,6 +17,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -140,10 +141,16 @@ def search_conversations(queryset: QuerySet[Conversation], query: str) -> QueryS
 
 
 def usage_totals(usages: QuerySet[Usage], *, rows: int) -> dict:
-    """Responses, tokens and cost of `usages` in all ("totals"), and for the `rows` costliest users
-    ("totals_by_user") and the `rows` latest days ("totals_by_day")."""
+    """Responses, voice time (GPT-Live's billed seconds), tokens and cost of `usages` in all
+    ("totals"), and for the `rows` costliest users ("totals_by_user") and the `rows` latest days
+    ("totals_by_day")."""
     usages = usages.order_by()
-    totals = {"responses": Count("pk"), "tokens": Sum("total_tokens"), "cost": total_cost()}
+    totals = {
+        "responses": Count("pk", filter=Q(seconds__isnull=True)),  # a time row is not a response
+        "seconds": Sum("seconds"),
+        "tokens": Sum("total_tokens"),
+        "cost": total_cost(),
+    }
     return {
         "totals": usages.aggregate(**totals),
         "totals_by_user": usages.values("user__username").annotate(**totals).order_by("-cost")[:rows],

@@ -1,5 +1,8 @@
 """Filters of the history pages."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django import template
 
 from conversations import search
@@ -10,7 +13,9 @@ register = template.Library()
 
 @register.filter
 def duration(elapsed) -> str:
-    """A timedelta as "3 min 20 s"; empty when unknown."""
+    """A timedelta or a number of seconds as "3 min 20 s"; empty when unknown."""
+    if isinstance(elapsed, int | float | Decimal):
+        elapsed = timedelta(seconds=float(elapsed))
     return format_duration(elapsed)
 
 

@@ -193,3 +193,16 @@ def test_the_talk_page_tells_the_script_which_upstream_to_use(alice_client, sett
     config = json.loads(data)
     assert (config["upstream"], config["sessionUrl"]) == (voice_api, session_url)
     assert config["conversationsUrl"] == "/api/conversations/"  # + "<id>/usage/" for GPT-Live usage
+
+
+def test_the_admin_usage_totals_count_voice_time_apart_from_responses(
+    admin_client, alice_api, live_conversation
+):
+    alice_api.post(usage_url(live_conversation), {"session": 1, "seconds": 120}, format="json")  # $0.1
+    body = turn_body("call_W1", "tool", name="get_weather", usage=BACKEND_USAGE)
+    alice_api.post(turns_url(live_conversation), body, format="json")
+    response = admin_client.get("/admin/conversations/usage/")
+    totals = response.context["totals"]
+    assert (totals["responses"], totals["seconds"], totals["tokens"]) == (1, Decimal("120"), 836)
+    assert [(row["responses"], row["seconds"]) for row in response.context["totals_by_user"]] == [(1, 120)]
+    assert "1 response, 2 min 0 s of voice time, 836 tokens, estimated $0.1001" in response.content.decode()
