@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import DateTimeField
@@ -163,6 +164,9 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+MICRODOLLAR = Decimal("0.000001")  # the precision of stored costs
+
+
 def render_csv(conversation: Conversation, rows: Rows) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # The byte-order mark makes spreadsheet programs read the file as UTF-8.
@@ -170,8 +174,10 @@ def render_csv(conversation: Conversation, rows: Rows) -> Iterator[str]:
         ["time", "speaker", "status", "text", "tool", "arguments", "output", "tokens", "cost", "item_id"]
     )
     clock = _Clock()
+    turns_cost = Decimal(0)
     for turn in rows:
         usage = turn["usage"] or {}
+        turns_cost += Decimal(usage.get("cost") or 0)
         yield writer.writerow(
             [
                 _cell(clock.isoformat(_when(turn))),
@@ -186,6 +192,11 @@ def render_csv(conversation: Conversation, rows: Rows) -> Iterator[str]:
                 _cell(turn["item_id"]),
             ]
         )
+    # GPT-Live bills session time, which belongs to no turn: one more row, so that the cost column
+    # adds up to the conversation's cost on either voice API.
+    voice_time_cost = (getattr(conversation, "total_cost", turns_cost) - turns_cost).quantize(MICRODOLLAR)
+    if voice_time_cost > 0:
+        yield writer.writerow(["", "Voice time", "", "", "", "", "", "", voice_time_cost, ""])
 
 
 def _srt_time(offset: timedelta) -> str:

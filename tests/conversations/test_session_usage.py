@@ -1,5 +1,7 @@
 """GPT-Live usage in the ledger: session-time snapshots (POST .../usage/) and backend tokens on tool turns."""
 
+import csv
+import io
 import json
 from decimal import Decimal
 
@@ -206,3 +208,17 @@ def test_the_admin_usage_totals_count_voice_time_apart_from_responses(
     assert (totals["responses"], totals["seconds"], totals["tokens"]) == (1, Decimal("120"), 836)
     assert [(row["responses"], row["seconds"]) for row in response.context["totals_by_user"]] == [(1, 120)]
     assert "1 response, 2 min 0 s of voice time, 836 tokens, estimated $0.1001" in response.content.decode()
+
+
+def test_the_csv_export_has_a_row_for_voice_time_so_its_costs_add_up(alice_api, live_conversation):
+    alice_api.post(usage_url(live_conversation), {"session": 1, "seconds": 120}, format="json")  # $0.1
+    body = turn_body("call_W1", "tool", name="get_weather", usage=BACKEND_USAGE)
+    alice_api.post(turns_url(live_conversation), body, format="json")
+    response = alice_api.get(f"/api/conversations/{live_conversation.pk}/export/?format=csv")
+    text = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(row["speaker"], row["cost"]) for row in rows] == [
+        ("Tool", "0.000076"),
+        ("Voice time", "0.100000"),
+    ]
+    assert sum(Decimal(row["cost"]) for row in rows) == Decimal("0.1") + BACKEND_COST
