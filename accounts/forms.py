@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import InviteCode, Preference
+from accounts.validators import RevokeApiTokensOnPasswordChange
 
 
 class SignupForm(UserCreationForm):
@@ -21,6 +23,12 @@ class SignupForm(UserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        rules = [
+            validator
+            for validator in password_validation.get_default_password_validators()
+            if not isinstance(validator, RevokeApiTokensOnPasswordChange)  # a new account has no tokens
+        ]
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html(rules)
         if settings.SIGNUP != "invite":
             del self.fields["invite_code"]
         if settings.SIGNUP_VERIFY_EMAIL:

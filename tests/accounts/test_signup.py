@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,10 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, path):
 )
 def test_public_pages_open_without_logging_in(client, path):
     assert client.get(path).status_code == 200
+
+
+def test_the_signup_page_lists_the_password_rules_but_no_api_token_sentence(alice_client):
+    page = Client().get("/accounts/signup/").content.decode()
+    assert "at least 8 characters" in page
+    assert "API tokens" not in page  # a new account has none; the password pages still say it
+    assert "revokes your API tokens" in alice_client.get("/accounts/password_change/").content.decode()
