@@ -184,9 +184,15 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
+    from django.test import override_settings
 
-    # Pages name static files; no collectstatic here, so plain (unhashed) names.
-    settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    # Pages name static files; no collectstatic here, so plain (unhashed) names. override_settings
+    # (not an assignment) also resets the storages that django.setup() already created.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override_settings(STORAGES=storages).enable()
     figures = {
         label: measure(f"{args.database_url}_{label}", size, args.fresh, args.export_only)
         for label, size in SIZES.items()
