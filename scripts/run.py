@@ -83,13 +83,30 @@ def main() -> None:
             OPEN_METEO_FORECAST_URL=f"{base}/forecast",
         )
         print(f"Offline mode: no OPENAI_API_KEY set, so the app talks to the local emulator at {base}.")
+    # A SIGTERM (not only Ctrl-C) must stop what this script started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = None
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True)
         print(f"VoiceApp: open http://{HOST}:{PORT}/ (Ctrl-C stops)")
-        subprocess.run([sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], cwd=ROOT, env=env)
+        # Its own process group: runserver's autoreloader runs the server in a child process,
+        # which would outlive a signal sent to the reloader alone.
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        server.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if server and server.poll() is None:
+            os.killpg(server.pid, signal.SIGINT)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
         if emulator:
             emulator.send_signal(signal.SIGINT)
             try:

@@ -66,3 +66,47 @@ def test_make_run_with_the_key_only_in_dot_env_installs_no_speech_packages(tmp_p
     assert result.returncode == 0, result.stderr
     assert "scripts/run.py" in result.stdout
     assert "espeak-ng" not in result.stdout and "apt-get" not in result.stdout
+
+
+def test_a_terminated_run_leaves_no_server_behind(tmp_path, unused_tcp_port):
+    """runserver's autoreloader serves from a child process; a SIGTERM to run.py must stop it too."""
+    import signal
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-not-used",  # no emulator: this is about the web server
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        "PORT": str(unused_tcp_port),
+    }
+    script = subprocess.Popen(
+        [sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{unused_tcp_port}/healthz"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not come up")
+    finally:
+        script.send_signal(signal.SIGTERM)
+        script.wait(timeout=30)
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", unused_tcp_port)) != 0, "a server still answers"
+
+
+@pytest.fixture
+def unused_tcp_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
