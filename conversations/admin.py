@@ -16,6 +16,7 @@ TOTALS_ROWS = 31
 
 class TurnInline(admin.TabularInline):
     model = Turn
+    classes = ("transcript",)
     fields = tuple(TURN_FIELDS.values())
     readonly_fields = fields
     extra = 0
@@ -104,10 +105,16 @@ class ConversationAdmin(admin.ModelAdmin):
         "updated_at",
         "started_at",
         "ended_at",
+        "turns",
+        "duration",
+        "cost",
     )
     fields = ("title", *readonly_fields)
     inlines = [TurnInline]
     actions = ["export_json"]
+
+    class Media:
+        css = {"all": ("css/admin-transcript.css",)}  # long texts and JSON wrap inside the page
 
     def get_queryset(self, request):
         return selectors.with_stats(super().get_queryset(request))

@@ -30,6 +30,17 @@ def test_the_changelist_shows_owner_turns_and_cost(staff_client, alice_conversat
     assert "Weather in Oslo" in page and "alice" in page and "0.0070" in page
 
 
+def test_the_change_page_shows_the_conversations_figures(staff_client, alice_conversation):
+    services.record_turns(
+        conversation=alice_conversation,
+        turns=[turn_body("u1", position=0), turn_body("a1", "assistant", position=1, usage=USAGE)],
+    )
+    page = staff_client.get(f"/admin/conversations/conversation/{alice_conversation.pk}/change/")
+    assert page.status_code == 200
+    assert "0.0070" in page.content.decode()  # the cost, as in the list
+    assert "admin-transcript" in page.content.decode()
+
+
 def test_admin_search_finds_usernames_and_turn_text(staff_client, alice, bob, alice_conversation):
     make_turn(alice_conversation, "u1", text="umbrella tomorrow?")
     Conversation.objects.create(owner=bob, title="Bob's talk")
