@@ -2,6 +2,7 @@
 
 import asyncio
 import fractions
+import subprocess
 import time
 
 import av
@@ -39,6 +40,29 @@ async def synthesize(text: str, *, voice: str = "alloy", speed: float = 1.0) -> 
     )
     pcm, _ = await sox.communicate(wav)
     return pcm
+
+
+def speak_as_user(
+    text: str,
+    *,
+    voice: str = "en-us",
+    wpm: int = 150,
+    rate: int = 16000,
+    lead: float = 0.5,
+    tail: float = 1.0,
+) -> bytes:
+    """A person saying `text` (espeak-ng `voice` at `wpm`) as raw mono s16 PCM at `rate`, padded with
+    `lead` and `tail` seconds of silence: the input side of the tests and of `make asr-check`."""
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(wpm), "--stdout", text], capture_output=True, check=True
+    ).stdout
+    return subprocess.run(
+        ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-b", "16", "-c", "1"]
+        + ["-e", "signed-integer", "-", "pad", str(lead), str(tail)],
+        input=wav,
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 class Playback:

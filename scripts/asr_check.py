@@ -9,7 +9,6 @@ Synthesised speech is cached in `.cache/asr/`.
 import argparse
 import hashlib
 import json
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from emulator import model  # noqa: E402
 from emulator.cities import CITIES, fold  # noqa: E402
+from emulator.speech_out import speak_as_user  # noqa: E402
 
 CACHE = ROOT / ".cache" / "asr"
 
@@ -50,18 +50,7 @@ def speech(text: str, voice: Voice, *, rate: int = 16000, lead: float = 0.5, tai
     path = CACHE / f"{key}.raw"
     if path.exists():
         return path.read_bytes()
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice.name, "-s", str(voice.rate), "--stdout", text],
-        capture_output=True,
-        check=True,
-    ).stdout
-    pcm = subprocess.run(
-        ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-b", "16", "-c", "1"]
-        + ["-e", "signed-integer", "-", "pad", str(lead), str(tail)],
-        input=wav,
-        capture_output=True,
-        check=True,
-    ).stdout
+    pcm = speak_as_user(text, voice=voice.name, wpm=voice.rate, rate=rate, lead=lead, tail=tail)
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pcm)
     return pcm

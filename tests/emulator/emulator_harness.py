@@ -2,10 +2,11 @@
 
 import asyncio
 import contextlib
-import subprocess
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+
+from emulator.speech_out import speak_as_user
 
 API_KEY = "sk-test-emulator"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -42,16 +43,7 @@ def speak(
     text: str, rate: int = 16000, lead: float = 0.5, tail: float = 1.0, voice: str = "en-us", wpm: int = 150
 ) -> bytes:
     """Return espeak-ng speech as raw mono s16 PCM at `rate`, padded with silence."""
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(wpm), "--stdout", text], capture_output=True, check=True
-    ).stdout
-    return subprocess.run(
-        ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(rate), "-b", "16", "-c", "1"]
-        + ["-e", "signed-integer", "-", "pad", str(lead), str(tail)],
-        input=wav,
-        capture_output=True,
-        check=True,
-    ).stdout
+    return speak_as_user(text, voice=voice, wpm=wpm, rate=rate, lead=lead, tail=tail)
 
 
 async def wait_for(events: list[dict], type: str, *, count: int = 1, timeout: float = 10.0) -> dict:
