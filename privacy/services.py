@@ -4,13 +4,14 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django_tasks import task
@@ -143,6 +144,24 @@ def delete_data_export(export: DataExport) -> None:
     if export.file:
         export.file.delete(save=False)
     export.delete()
+
+
+def delete_expired_data_exports(*, dry_run: bool = False) -> int:
+    """Remove the downloads kept past DATA_EXPORT_KEEP_DAYS, files included (nobody can fetch them
+    any more, and a file of a whole account is large). Returns how many there were."""
+    cutoff = timezone.now() - timedelta(days=settings.DATA_EXPORT_KEEP_DAYS)
+    expired = DataExport.objects.filter(
+        Q(finished_at__lte=cutoff) | Q(finished_at__isnull=True, created_at__lte=cutoff)
+    )
+    if dry_run:
+        return expired.count()
+    count = 0
+    for export in expired.iterator():
+        delete_data_export(export)
+        count += 1
+    if count:
+        logger.info("%s expired data export(s) deleted", count)
+    return count
 
 
 def delete_account(*, user: AbstractBaseUser) -> None:

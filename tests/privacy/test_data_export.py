@@ -3,6 +3,7 @@
 import json
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from account_helpers import give_everything
@@ -120,6 +121,30 @@ def test_an_expired_file_is_gone(alice_client, alice_full, settings, django_capt
     DataExport.objects.filter(pk=export.pk).update(finished_at=export.finished_at - timedelta(days=8))
     assert alice_client.get(f"/accounts/data/exports/{export.pk}/download/").status_code == 404
     assert "This download has expired" in alice_client.get(page_url).content.decode()
+
+
+def test_the_cleanup_job_deletes_expired_files_and_keeps_current_ones(
+    alice_client, alice_full, bob, settings, export_dir, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE
+    expired, _ = start(alice_client, django_capture_on_commit_callbacks)
+    DataExport.objects.filter(pk=expired.pk).update(finished_at=expired.finished_at - timedelta(days=8))
+    bob_client = Client()
+    bob_client.force_login(bob)
+    current, _ = start(bob_client, django_capture_on_commit_callbacks)
+
+    out = StringIO()
+    call_command("clear_data_exports", "--dry-run", stdout=out)
+    assert "Would delete 1 data export(s) older than 7 days." in out.getvalue()
+    assert DataExport.objects.count() == 2
+
+    call_command("clear_data_exports", stdout=out)
+    assert "Deleted 1 data export(s)" in out.getvalue()
+    assert list(DataExport.objects.all()) == [current]
+    assert [path.name for path in (export_dir / "data-exports").iterdir()] == [
+        current.file.name.split("/")[-1]
+    ]
+    assert bob_client.get(f"/accounts/data/exports/{current.pk}/download/").status_code == 200
 
 
 def test_a_new_file_replaces_the_old_one(
