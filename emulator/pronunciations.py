@@ -9,6 +9,7 @@ alternatives, which is also closer to how many people say those names.
 import subprocess
 
 # espeak-ng English phonemes → CMU phones; where American and British differ: (American, British).
+# British "3:" (Bern, Perth) has no r: as ER the US model heard British "Bern" as "Cologne".
 _PHONES: dict[str, str | tuple[str, str]] = {
     "p": "P", "b": "B", "t": "T", "d": "D", "k": "K", "g": "G", "f": "F", "v": "V",
     "T": "TH", "D": "DH", "s": "S", "z": "Z", "S": "SH", "Z": "ZH", "tS": "CH", "dZ": "JH",
@@ -20,7 +21,7 @@ _PHONES: dict[str, str | tuple[str, str]] = {
     "I": "IH", "I2": "IH", "I#": "IH", "i": "IY", "i:": "IY", "i@3": ("IH R", "IH AH"),
     "0": ("AA", "AO"), "O:": "AO", "O@": ("AO R", "AO"), "O": "AO", "o@": ("AO R", "AO"),
     "oU": ("OW", "AH UW"), "@U": ("OW", "AH UW"), "OI": "OY", "U": "UH", "u:": "UW", "U@": ("UH R", "UH AH"),
-    "V": "AH", "@": "AH", "@2": "AH", "@5": "AH", "@L": "AH L", "3": ("ER", "AH"), "3:": "ER",
+    "V": "AH", "@": "AH", "@2": "AH", "@5": "AH", "@L": "AH L", "3": ("ER", "AH"), "3:": ("ER", "UH"),
     "a#": "AH", "i@": "IH R",
 }  # fmt: skip
 VOICES = {"en-us": 0, "en-gb": 1}
