@@ -10,14 +10,14 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
 from accounts.services import get_preference
-from conversations import selectors, upstreams
+from conversations import grant_insert, selectors, upstreams
 from conversations.models import Conversation, DailyQuota, SessionGrant
 from conversations.upstreams import SessionConfig, SessionRequest, UpstreamSession
 from core.errors import QuotaExceeded, ServiceError
@@ -111,19 +111,27 @@ def _start_upstream(module, config: SessionConfig, *, offer_sdp, user, audit) ->
 def _record_start(
     *, user, conversation, config: SessionConfig, started: UpstreamSession, audit: SessionGrant
 ) -> Conversation:
+    audit.upstream_request_id = started.request_id
+    audit.upstream_session_id = started.session_id
+    audit.upstream_status = 200
+    if started.expires_at:
+        audit.expires_at = dt.datetime.fromtimestamp(started.expires_at, tz=dt.UTC)
+    audit.outcome = SessionGrant.Outcome.GRANTED
+    counted = _counted(user=user, conversation=conversation, upstream=config.upstream, started=started)
+    audit.conversation = counted
+    # One statement and one commit on PostgreSQL; the same rows in a transaction elsewhere.
+    if connection.vendor == "postgresql":
+        if conversation is None and grant_insert.create(counted, audit):
+            return counted
+        if conversation is not None and grant_insert.count_session(counted, audit):
+            return counted
     with transaction.atomic():
-        conversation = _count_voice_session(
-            user=user, conversation=conversation, upstream=config.upstream, started=started
-        )
-        audit.conversation = conversation
-        audit.upstream_request_id = started.request_id
-        audit.upstream_session_id = started.session_id
-        audit.upstream_status = 200
-        if started.expires_at:
-            audit.expires_at = dt.datetime.fromtimestamp(started.expires_at, tz=dt.UTC)
-        audit.outcome = SessionGrant.Outcome.GRANTED
+        if conversation is None:
+            counted.save(force_insert=True)
+        else:
+            _count_voice_session(counted)
         audit.save()
-    return conversation
+    return counted
 
 
 def _check_daily_budget(audit: SessionGrant) -> None:
@@ -186,30 +194,36 @@ def _seconds_until_tomorrow() -> int:
     return max(int((midnight - now).total_seconds()), 1)
 
 
-def _count_voice_session(
+def _counted(
     *, user, conversation: Conversation | None, upstream: str, started: UpstreamSession
 ) -> Conversation:
-    now = timezone.now()
+    """The conversation as it is once this session is counted (new and unsaved, or `conversation`
+    with its fields set; its stored session_count is raised by the statement that saves it)."""
     if conversation is None:
-        return Conversation.objects.create(
+        return Conversation(
             owner=user,
             upstream=upstream,
             model=started.model,
             voice=started.voice,
             session_count=1,
-            started_at=now,
+            started_at=timezone.now(),
         )
+    conversation.status = Conversation.Status.ACTIVE
+    conversation.upstream, conversation.model, conversation.voice = upstream, started.model, started.voice
+    return conversation
+
+
+def _count_voice_session(conversation: Conversation) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(
         session_count=F("session_count") + 1,
-        status=Conversation.Status.ACTIVE,
-        upstream=upstream,
-        model=started.model,
-        voice=started.voice,
+        status=conversation.status,
+        upstream=conversation.upstream,
+        model=conversation.model,
+        voice=conversation.voice,
         ended_at=None,
-        updated_at=now,
+        updated_at=timezone.now(),
     )
     conversation.refresh_from_db()
-    return conversation
 
 
 def _history(conversation: Conversation) -> tuple[tuple[str, str], ...]:

@@ -122,14 +122,10 @@ def start(*, config: SessionConfig, offer_sdp: str | None = None) -> UpstreamSes
     if not offer_sdp:
         raise ValueError("GPT-Live needs the browser's SDP offer.")
 
-    def send(client, **options):
-        return client.live.with_raw_response.create(
-            session=config.body, transport={"type": "webrtc", "sdp": offer_sdp}, **options
-        )
-
     raw = openai_client.call(
-        send,
         path=PATH,
+        body={"session": config.body, "transport": {"type": "webrtc", "sdp": offer_sdp}},
+        cast_to=LiveCreateResponse,
         models=[
             ("LIVE_MODEL", config.model, "session.model"),
             ("LIVE_BACKEND_MODEL", settings.LIVE_BACKEND_MODEL, "session.delegation.responses.model"),

@@ -68,16 +68,13 @@ def calls_url() -> str:
 def start(*, config: SessionConfig, offer_sdp: str | None = None) -> UpstreamSession:
     """Mint a client secret for `config` (POST /realtime/client_secrets); the browser posts its own offer."""
 
-    def send(client, **options):
-        return client.realtime.client_secrets.with_raw_response.create(
-            expires_after={"anchor": "created_at", "seconds": settings.REALTIME_TOKEN_TTL},
-            session=config.body,
-            **options,
-        )
-
     raw = openai_client.call(
-        send,
         path=PATH,
+        body={
+            "expires_after": {"anchor": "created_at", "seconds": settings.REALTIME_TOKEN_TTL},
+            "session": config.body,
+        },
+        cast_to=ClientSecretCreateResponse,
         models=[
             ("REALTIME_MODEL", config.model, "session.model"),
             (

@@ -6,6 +6,7 @@ import logging
 import httpx
 import pytest
 from django.test import Client
+from openai._utils import maybe_transform
 from openai.types.live import LiveCreateParams, LiveCreateResponse
 from pydantic import TypeAdapter
 from rest_framework.test import APIClient
@@ -114,6 +115,14 @@ def test_the_request_body_is_a_valid_live_create_with_no_unknown_fields(
     start(alice_api, conversation=str(alice_conversation.pk))
     assert sent(upstream)["session"]["input"]
     assert validated(sent(upstream)) == sent(upstream)
+
+
+def test_the_body_is_what_the_sdk_would_send(alice_api, alice_conversation, upstream):
+    # The body is posted without the SDK's transform: it has to be what the transform would produce.
+    alice_api.post("/accounts/profile/", {"voice": "cedar", "language": "de"}, format="multipart")
+    alice_conversation.turns.create(item_id="u1", role="user", text="Hi", position=0)
+    start(alice_api, conversation=str(alice_conversation.pk))
+    assert maybe_transform(sent(upstream), LiveCreateParams) == sent(upstream)
 
 
 def test_the_offline_emulator_accepts_the_body_like_the_strict_server(

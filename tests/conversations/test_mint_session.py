@@ -6,6 +6,9 @@ import logging
 import httpx
 import pytest
 from django.test import Client
+from openai._utils import maybe_transform
+from openai.types.realtime import ClientSecretCreateParams
+from pydantic import TypeAdapter
 
 from conversations.models import Conversation, DailyQuota, SessionGrant
 
@@ -130,6 +133,24 @@ def test_continuing_a_conversation_opens_its_next_session_with_the_story_so_far(
     session = json.loads(upstream.calls.last.request.content)["session"]
     assert "User: What's the weather in Oslo?" in session["instructions"]
     assert Conversation.objects.count() == 1
+
+
+def test_the_body_is_a_valid_client_secret_create_that_the_sdk_would_send_unchanged(
+    alice_api, alice_conversation, upstream
+):
+    # The body is posted without the SDK's transform: it has to be what the transform would produce.
+    alice_api.post(
+        "/accounts/profile/",
+        {"voice": "cedar", "language": "nl", "instructions": "Speak Dutch."},
+        format="multipart",
+    )
+    alice_conversation.turns.create(item_id="u1", role="user", text="Hi", position=0)
+    alice_conversation.turns.create(item_id="a1", role="assistant", text="Hello!", position=1)
+    for body in ({}, {"conversation": str(alice_conversation.pk)}):
+        assert alice_api.post(URL, body, format="json").status_code == 201
+        sent = json.loads(upstream.calls.last.request.content)
+        assert maybe_transform(sent, ClientSecretCreateParams) == sent
+        TypeAdapter(ClientSecretCreateParams).validate_python(sent)
 
 
 def test_bob_cannot_mint_a_key_for_alices_conversation(bob, alice_conversation, upstream):
