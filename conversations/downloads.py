@@ -1,6 +1,6 @@
 """Streamed downloads of conversations: the one place an export meets the database and HTTP."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
-from conversations import exports, selectors
+from conversations import exports, selectors, sql_json
 from conversations.models import Conversation
 
 
@@ -29,5 +29,25 @@ def conversation_response(conversation: Conversation, export_format: str) -> Str
 def many_response(conversations: QuerySet[Conversation], *, header: dict, name: str) -> StreamingHttpResponse:
     """A streamed JSON download of several conversations (annotated by with_stats) with their turns."""
     filename = f"voiceapp-{slugify(name) or 'export'}-{timezone.localdate():%Y-%m-%d}.json"
-    chunks = exports.render_many_json(selectors.transcripts(conversations), header)
+    chunks = exports.render_many_json(header, conversations_json(conversations))
     return attachment(chunks, "application/json", filename)
+
+
+def conversations_json(
+    conversations: QuerySet[Conversation], progress: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The conversations (annotated by selectors.with_stats) with their turns as one JSON array,
+    streamed: written by PostgreSQL where it can (sql_json, the same bytes), else by Python.
+    `progress` is told how many conversations are written so far."""
+    if sql_json.available():
+        return sql_json.render_conversations_json(conversations, progress)
+    transcripts = selectors.transcripts(conversations)
+    if progress:
+        transcripts = _counted(transcripts, progress)
+    return (chunk.encode() for chunk in exports.render_conversations_json(transcripts))
+
+
+def _counted(items: Iterable, progress: Callable[[int], None]) -> Iterator:
+    for done, item in enumerate(items, start=1):
+        yield item  # the caller writes the conversation before asking for the next
+        progress(done)

@@ -113,10 +113,17 @@ def render_json(
 ) -> Iterator[str]:
     """The conversation as the API's detail shows it. `serializer` is one to reuse: a serializer builds
     its fields on first use, which cost more than a small conversation's turns in an account export."""
-    header = json_text((serializer or ConversationSerializer()).to_representation(conversation))
-    yield header[:-1] + ', "turns": ['
+    yield conversation_head(conversation, serializer or ConversationSerializer())
     yield from _json_turns(rows)
-    yield "\n]}\n"
+    yield CONVERSATION_END
+
+
+def conversation_head(conversation: Conversation, serializer: ConversationSerializer) -> str:
+    """A conversation's JSON up to the opening of its turns (render_json; sql_json too)."""
+    return json_text(serializer.to_representation(conversation))[:-1] + ', "turns": ['
+
+
+CONVERSATION_END = "\n]}\n"  # after a conversation's turns
 
 
 def render_markdown(conversation: Conversation, rows: Rows) -> Iterator[str]:
@@ -252,7 +259,9 @@ def render_conversations_json(transcripts: Iterable[tuple[Conversation, Rows]]) 
     yield "]"
 
 
-def render_many_json(transcripts: Iterable[tuple[Conversation, Rows]], header: dict) -> Iterator[str]:
+def render_many_json(header: dict, conversations: Iterable[str | bytes]) -> Iterator[str | bytes]:
+    """The header object with the conversations' JSON array (render_conversations_json or
+    sql_json's) as its "conversations"."""
     yield json_text(header)[:-1] + ', "conversations": '
-    yield from render_conversations_json(transcripts)
+    yield from conversations
     yield "}\n"

@@ -167,6 +167,10 @@ class IsoTime(Func):
     into text was most of an export's time (docs/performance.md)."""
 
     output_field = TextField()
+    POSTGRESQL = (
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+        " '.000000Z', 'Z')"
+    )
 
     def as_sql(self, compiler, connection, **extra):
         # SQLite stores Django's text "2026-12-02 11:59:13.644557" (no fraction when it is zero).
@@ -175,11 +179,7 @@ class IsoTime(Func):
         )
 
     def as_postgresql(self, compiler, connection, **extra):
-        template = (
-            "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-            " '.000000Z', 'Z')"
-        )
-        return super().as_sql(compiler, connection, template=template, **extra)
+        return super().as_sql(compiler, connection, template=self.POSTGRESQL, **extra)
 
 
 _TIMES = {field for field in TURN_FIELDS.values() if isinstance(Turn._meta.get_field(field), DateTimeField)}
@@ -220,14 +220,14 @@ def transcripts(conversations: QuerySet[Conversation]) -> Iterator[tuple[Convers
     a whole account was a sort of a million rows before the first byte). A big conversation is read
     alone, streamed in the order of its index.
     """
-    for batch, big in _batches(conversations):
+    for batch, big in conversation_batches(conversations):
         if big:
             yield batch[0], transcript(conversation=batch[0])
         else:
             yield from _with_rows(batch, _batch_rows(batch))
 
 
-def _batches(conversations: QuerySet[Conversation]) -> Iterator[tuple[list[Conversation], bool]]:
+def conversation_batches(conversations: QuerySet[Conversation]) -> Iterator[tuple[list[Conversation], bool]]:
     """The conversations in export order, in batches of about BATCH_TURNS turns; True marks a batch
     of one conversation too big to hold."""
     batch, batch_turns = [], 0

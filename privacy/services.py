@@ -3,7 +3,7 @@
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -18,7 +18,7 @@ from django_tasks import task
 from rest_framework.serializers import DateTimeField, Serializer
 
 from accounts.services import api_tokens, get_preference
-from conversations import exports, selectors
+from conversations import downloads, exports, selectors
 from conversations.models import Conversation, DailyQuota, SessionGrant, Usage
 from privacy.models import DataExport
 from privacy.serializers import (
@@ -39,7 +39,9 @@ PROGRESS_EVERY = 1.0  # seconds between two saves of a background export's progr
 LOGIN_RECORDS = (AccessAttempt, AccessFailureLog, AccessLog)
 
 
-def export_account(*, user: AbstractBaseUser, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+def export_account(
+    *, user: AbstractBaseUser, progress: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
     """The user's account, preferences, session records and every conversation with its turns and
     usage, as one JSON document (docs/account-data.md) streamed in chunks: memory stays flat
     however much there is. `progress` is told how many conversations are written, as they are."""
@@ -51,7 +53,7 @@ def export_account(*, user: AbstractBaseUser, progress: Callable[[int], None] | 
         "preferences": PreferenceSerializer(get_preference(user=user)).data,
         "api_tokens": ApiTokenSerializer(api_tokens(user=user), many=True).data,
     }
-    yield exports.json_text(header)[:-1]
+    yield exports.json_text(header)[:-1].encode()
     yield from _json_rows(
         "daily_quotas", DailyQuota.objects.filter(user=user).order_by("day"), DailyQuotaSerializer
     )
@@ -59,29 +61,22 @@ def export_account(*, user: AbstractBaseUser, progress: Callable[[int], None] | 
     yield from _json_rows("sessions", grants, SessionRecordSerializer)
     time_lines = Usage.objects.filter(user=user, turn__isnull=True).order_by("conversation", "session")
     yield from _json_rows("session_time", time_lines, SessionTimeSerializer)
-    yield ', "conversations": '
-    transcripts = selectors.transcripts(selectors.account_conversations(user=user))
-    yield from exports.render_conversations_json(_counted(transcripts, progress) if progress else transcripts)
-    yield "}\n"
+    yield b', "conversations": '
+    yield from downloads.conversations_json(selectors.account_conversations(user=user), progress)
+    yield b"}\n"
 
 
-def _counted(items: Iterable, progress: Callable[[int], None]) -> Iterator:
-    for done, item in enumerate(items, start=1):
-        yield item  # the caller writes the conversation before asking for the next
-        progress(done)
-
-
-def _json_rows(name: str, rows: QuerySet, serializer: type[Serializer]) -> Iterator[str]:
-    yield f', "{name}": ['
+def _json_rows(name: str, rows: QuerySet, serializer: type[Serializer]) -> Iterator[bytes]:
+    yield f', "{name}": ['.encode()
     batch, separator = [], ""
     for row in rows.iterator(chunk_size=ROWS_PER_CHUNK):
         batch.append(serializer(row).data)
         if len(batch) == ROWS_PER_CHUNK:
-            yield separator + exports.json_text(batch)[1:-1]
+            yield (separator + exports.json_text(batch)[1:-1]).encode()
             batch, separator = [], ","
     if batch:
-        yield separator + exports.json_text(batch)[1:-1]
-    yield "]"
+        yield (separator + exports.json_text(batch)[1:-1]).encode()
+    yield b"]"
 
 
 def export_filename(user: AbstractBaseUser, day=None) -> str:
@@ -123,7 +118,7 @@ def build_data_export(export_id: str) -> None:
     try:
         with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as scratch:
             for chunk in export_account(user=export.user, progress=progress):
-                scratch.write(chunk.encode())
+                scratch.write(chunk)
             export.size = scratch.tell()
             scratch.seek(0)
             export.file.save(export_filename(export.user), File(scratch), save=False)
