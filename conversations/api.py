@@ -124,7 +124,11 @@ class ConversationListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
             return Conversation.objects.none()
-        return selectors.account_conversations(user=self.request.user)
+        return selectors.owned_conversations(user=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        """The page, with the figures of its conversations only (selectors.with_figures)."""
+        return selectors.with_figures(super().paginate_queryset(queryset))
 
     @extend_schema(operation_id="conversations_list")
     def get(self, request, *args, **kwargs):

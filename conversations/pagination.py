@@ -1,5 +1,7 @@
-"""Pages of the conversation list API: counted for a plain list, uncounted for a search."""
+"""Pages of the conversation lists: counted for a plain list, uncounted for a search."""
 
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Func, IntegerField, Subquery
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -7,14 +9,46 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from conversations import search
 
+TOTAL = "paginator_total"
+
+
+def counted_page(paginator: Paginator, number) -> Page | None:
+    """Page `number` of the paginator's queryset, with the paginator's count, from one query (the
+    count is a subquery of the page's): a list's page then has room for the query of its figures
+    (selectors.with_figures) in the queries it had. None when `number` is not a page with rows: the
+    paginator's own page() or get_page() then decides, with a count of its own.
+    """
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        return None
+    if number < 1:
+        return None
+    queryset = paginator.object_list
+    count = Func(F("pk"), function="COUNT", output_field=IntegerField())  # not an aggregate: no GROUP BY
+    total = Subquery(queryset.order_by().values(n=count))
+    start = (number - 1) * paginator.per_page
+    rows = list(queryset.annotate(**{TOTAL: total})[start : start + paginator.per_page])
+    if not rows:
+        return None
+    paginator.count = getattr(rows[0], TOTAL)
+    return Page(rows, number, paginator)
+
 
 class ConversationPagination(PageNumberPagination):
-    """A search answers `count: null` and pages with one query: counting would read every match."""
+    """A search answers `count: null` and pages with one query: counting would read every match.
+    A plain list's page carries its count (counted_page)."""
 
     def paginate_queryset(self, queryset, request, view=None):
         self.searching = bool(search.clean_query(request.query_params.get("search", "")))
         if not self.searching:
-            return super().paginate_queryset(queryset, request, view)
+            paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+            page = counted_page(paginator, request.query_params.get(self.page_query_param) or 1)
+            if page is None:  # not a page with rows ("last", out of range, an empty list)
+                return super().paginate_queryset(queryset, request, view)
+            self.page, self.request = page, request
+            self.display_page_controls = paginator.num_pages > 1 and self.template is not None
+            return list(page)
         self.request = request
         try:
             self.number = int(request.query_params.get(self.page_query_param, 1))

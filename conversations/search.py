@@ -33,10 +33,12 @@ def clean_query(query: str) -> str:
     return query.replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
 
 
-def search_conversations(queryset: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
-    """The conversations of `queryset` whose title or any turn matches `query`, each annotated with
-    `search_snippet` (text of its first matching turn; matched words marked on PostgreSQL), in the
-    queryset's order."""
+def search_conversations(
+    queryset: QuerySet[Conversation], query: str, *, snippet: bool = True
+) -> QuerySet[Conversation]:
+    """The conversations of `queryset` whose title or any turn matches `query`, in the queryset's
+    order; with `snippet`, each annotated with `search_snippet` (text of its first matching turn;
+    matched words marked on PostgreSQL). The API shows no snippet and does not ask for one."""
     query = clean_query(query)
     if not query:
         return queryset
@@ -44,8 +46,11 @@ def search_conversations(queryset: QuerySet[Conversation], query: str) -> QueryS
         matching = Turn.objects.filter(conversation=OuterRef("pk"), text__icontains=query).order_by(
             *TURN_ORDER
         )
-        snippet = Subquery(matching.values("text")[:1])
-        return queryset.filter(Q(title__icontains=query) | Exists(matching)).annotate(search_snippet=snippet)
+        found = queryset.filter(Q(title__icontains=query) | Exists(matching))
+        return found.annotate(search_snippet=Subquery(matching.values("text")[:1])) if snippet else found
+    found = queryset.filter(Q(title__icontains=query) | _turn_matches(query))
+    if not snippet:
+        return found
     tsquery = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
     matching = (
         Turn.objects.annotate(document=StoredSearchVector())
@@ -61,8 +66,7 @@ def search_conversations(queryset: QuerySet[Conversation], query: str) -> QueryS
         max_words=30,
         min_words=12,
     )
-    snippet = Subquery(matching.annotate(snippet=headline).values("snippet")[:1])
-    return queryset.filter(Q(title__icontains=query) | _turn_matches(query)).annotate(search_snippet=snippet)
+    return found.annotate(search_snippet=Subquery(matching.annotate(snippet=headline).values("snippet")[:1]))
 
 
 class StoredSearchVector(Func):

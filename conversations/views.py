@@ -11,7 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from conversations import search, selectors, services
 from conversations.forms import RenameForm
+from conversations.history_rows import history_rows
 from conversations.models import Conversation
+from conversations.pagination import counted_page
 
 PAGE_SIZE = 20
 EXPORT_FORMATS = [
@@ -57,7 +59,7 @@ def talk(request):
 def conversation_list(request):
     """The user's conversations, newest first; `?q=` searches titles and transcripts."""
     query = search.clean_query(request.GET.get("q", ""))
-    conversations = selectors.account_conversations(user=request.user)
+    conversations = selectors.owned_conversations(user=request.user)
     if query:
         # One query per page: counting every match would read all of them (conversations/search.py).
         number = _page_number(request.GET.get("page"))
@@ -65,8 +67,10 @@ def conversation_list(request):
         rows, has_next = search.page_of(found, number, PAGE_SIZE)
         page = {"number": number, "has_next": has_next, "has_previous": number > 1}
     else:
-        paginated = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = paginated.object_list
+        paginator = Paginator(conversations, PAGE_SIZE)
+        number = request.GET.get("page")
+        paginated = counted_page(paginator, number or 1) or paginator.get_page(number)
+        rows = list(paginated.object_list)
         page = {
             "number": paginated.number,
             "num_pages": paginated.paginator.num_pages,
@@ -74,7 +78,8 @@ def conversation_list(request):
             "has_previous": paginated.has_previous(),
         }
     page["previous"], page["next"] = page["number"] - 1, page["number"] + 1
-    context = {"page": page, "conversations": rows, "q": query}
+    rows = selectors.with_figures(rows)
+    context = {"page": page, "conversations": rows, "rows": history_rows(rows, query), "q": query}
     return render(request, "conversations/conversation_list.html", context)
 
 
