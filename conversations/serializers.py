@@ -279,7 +279,7 @@ class TurnSerializer(serializers.ModelSerializer):
 class ConversationSerializer(serializers.ModelSerializer):
     """A conversation with its turn count, tokens and estimated cost."""
 
-    # The totals come from selectors.with_stats.
+    # The totals come from selectors.with_stats (one conversation) or with_figures (a page of a list).
 
     title = serializers.CharField(read_only=True)
     display_title = serializers.CharField(read_only=True)
