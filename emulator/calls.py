@@ -14,7 +14,7 @@ from . import network
 from .ids import new_hex_id
 from .knobs import Knobs
 from .session import Session
-from .speech_in import SAMPLE_RATE, Recognizer
+from .speech_in import BYTES_PER_MS, SAMPLE_RATE, Recognizer
 from .speech_out import Speaker
 
 logger = logging.getLogger(__name__)
@@ -119,11 +119,15 @@ class Call:
     async def _read_microphone(self, track: MediaStreamTrack) -> None:
         # Remote frames are 48 kHz stereo whatever the source; the recogniser wants 16 kHz mono.
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        timeline = MicrophoneTimeline()
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            if missing := timeline.missing_ms(frame):
+                logger.info("call %s: %d ms of microphone audio lost, counted as silence", self.id, missing)
+                self.session.feed_audio(bytes(missing * BYTES_PER_MS))
             for chunk in resampler.resample(frame):
                 self.session.feed_audio(chunk.to_ndarray().tobytes())
 
@@ -131,6 +135,35 @@ class Call:
         logger.info("call %s connection %s", self.id, self.pc.connectionState)
         if self.pc.connectionState in ("failed", "closed"):
             await self.close()
+
+
+class MicrophoneTimeline:
+    """Follows the caller's audio on its own clock, the frames' RTP timestamps.
+
+    Frames lost on the way (a dropped packet, a receive buffer that overflowed while the machine
+    was busy) would otherwise just be absent: the pause between two questions shrank until the
+    endpointer heard one utterance ("lima and dublin and lisbon").
+    """
+
+    RTP_WRAP = 1 << 32
+    MAX_GAP_MS = 60_000  # a longer jump is a new timeline (the sender restarted), not a loss
+
+    def __init__(self) -> None:
+        self._next: int | None = None
+
+    def missing_ms(self, frame: av.AudioFrame) -> int:
+        """How much audio is missing before `frame` (ms), and remember where the next one starts."""
+        if frame.pts is None or not frame.time_base:
+            return 0
+        expected, self._next = (
+            self._next,
+            frame.pts + round(frame.samples / frame.sample_rate / frame.time_base),
+        )
+        if expected is None:
+            return 0
+        ahead = (frame.pts - expected) % self.RTP_WRAP
+        missing = round(ahead * frame.time_base * 1000)
+        return missing if 0 < missing <= self.MAX_GAP_MS else 0
 
 
 class Calls:

@@ -1,19 +1,23 @@
 """POST /v1/realtime/calls over real WebRTC (aiortc client peer), CORS, hang-up and the CLI."""
 
 import asyncio
+import fractions
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import av
 import emulator_shapes
 import numpy as np
 import pytest
 from aiohttp import FormData
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 from emulator_harness import API_KEY, AUTH, SESSION, running, speak, wait_for
+
+from emulator.calls import MicrophoneTimeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,6 +194,85 @@ async def test_a_voice_round_trip_over_webrtc(app, tmp_path):
         for event in events:
             emulator_shapes.server_event(event)
     await pc.close()
+
+
+class LossyMicrophone(MediaStreamTrack):
+    """Plays 48 kHz mono PCM parts in real time, then silence; the frames of each pause are lost
+    on the way (timestamps advance, nothing is sent), as when packets are dropped."""
+
+    kind = "audio"
+
+    def __init__(self, parts: list[bytes], pause_s: float) -> None:
+        super().__init__()
+        self._frames: list[tuple[int, bytes]] = []
+        pts = 0
+        for part in parts:
+            for offset in range(0, len(part) - 1920 + 1, 1920):
+                self._frames.append((pts, part[offset : offset + 1920]))
+                pts += 960
+            pts += int(pause_s * 48000)
+        self._started: float | None = None
+        self._sent = 0
+
+    async def recv(self) -> av.AudioFrame:
+        loop = asyncio.get_running_loop()
+        self._started = self._started or loop.time()
+        await asyncio.sleep(max(0, self._started + self._sent * 0.02 - loop.time()))
+        last_pts = self._frames[-1][0]
+        pts, pcm = self._frames[self._sent] if self._sent < len(self._frames) else (last_pts, bytes(1920))
+        pts += 960 * max(0, self._sent - len(self._frames) + 1)  # then silence
+        self._sent += 1
+        frame = av.AudioFrame.from_ndarray(
+            np.frombuffer(pcm, np.int16).reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate, frame.pts, frame.time_base = 48000, pts, fractions.Fraction(1, 48000)
+        return frame
+
+
+async def test_audio_lost_between_two_questions_still_separates_them(app):
+    """1.5 s between two questions lost on the way: still two utterances, each heard on its own."""
+    first = speak("what is the weather in lima", rate=48000, lead=0.5, tail=0)
+    second = speak("what is the weather in lisbon", rate=48000, lead=0, tail=3.0)
+    events: list[dict] = []
+    pc = RTCPeerConnection()
+    pc.addTrack(LossyMicrophone([first, second], pause_s=1.5))
+    channel = pc.createDataChannel("oai-events")
+    channel.on("message", lambda message: events.append(json.loads(message)))
+    await pc.setLocalDescription(await pc.createOffer())
+    session = {**SESSION, "audio": {"input": {**SESSION["audio"]["input"], "turn_detection": {
+        "type": "server_vad", "create_response": False}}}}  # fmt: skip
+    async with running(app) as client:
+        key = await mint(client, session)
+        response = await client.post(
+            "/v1/realtime/calls",
+            data=pc.localDescription.sdp,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/sdp"},
+        )
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=await response.text(), type="answer"))
+        done = "conversation.item.input_audio_transcription.completed"
+        await wait_for(events, done, count=2, timeout=20)
+    await pc.close()
+    heard = [event["transcript"] for event in events if event["type"] == done]
+    assert heard == ["what is the weather in lima", "what is the weather in lisbon"]
+    ends = [e["audio_end_ms"] for e in events if e["type"] == "input_audio_buffer.speech_stopped"]
+    starts = [e["audio_start_ms"] for e in events if e["type"] == "input_audio_buffer.speech_started"]
+    assert starts[1] - ends[0] >= 1000, "the lost pause counts as time"
+
+
+def _frame(pts: int) -> av.AudioFrame:
+    frame = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.int16), format="s16", layout="mono")
+    frame.sample_rate, frame.pts, frame.time_base = 48000, pts, fractions.Fraction(1, 48000)
+    return frame
+
+
+def test_the_microphone_timeline_counts_lost_frames_across_the_rtp_wrap():
+    timeline = MicrophoneTimeline()
+    start = (1 << 32) - 960 * 3
+    assert [timeline.missing_ms(_frame(start + i * 960)) for i in range(2)] == [0, 0]
+    assert timeline.missing_ms(_frame(start + 2 * 960 + 48000)) == 1000  # 50 frames lost
+    assert timeline.missing_ms(_frame((start + 3 * 960 + 48000) % (1 << 32))) == 0  # wrapped
+    assert timeline.missing_ms(_frame(5)) == 0  # a jump back (reordered, or a new sender) is no gap
+    assert timeline.missing_ms(_frame(965 + 48000 * 120)) == 0  # two minutes: a new timeline
 
 
 def test_the_command_starts_and_prints_one_ready_line(unused_port):
