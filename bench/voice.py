@@ -221,6 +221,13 @@ def measure(runs: int = 10) -> list[Result]:
         started = time.monotonic()
         assert "listening" in server.stdout.readline(), "the emulator did not start"
         startup_ms = 1000 * (time.monotonic() - started)
+        recognizer_ms: list[float] = []  # its worker builds the decoders after the ready line
+
+        def await_recognizer() -> None:
+            if "speech recognition ready" in server.stdout.readline():
+                recognizer_ms.append(1000 * (time.monotonic() - started))
+
+        threading.Thread(target=await_recognizer, daemon=True).start()
         with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
             wav = _microphone(Path(folder))
             page_url, page_server = serve_page(PAGE)
@@ -230,7 +237,7 @@ def measure(runs: int = 10) -> list[Result]:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    return summarize(timelines, startup_ms)
+    return summarize(timelines, startup_ms, recognizer_ms[0] if recognizer_ms else None)
 
 
 def _median(timelines: list[dict], start: str, end: str) -> float | None:
@@ -238,7 +245,7 @@ def _median(timelines: list[dict], start: str, end: str) -> float | None:
     return statistics.median(spans) if spans else None
 
 
-def summarize(timelines: list[dict], startup_ms: float) -> list[Result]:
+def summarize(timelines: list[dict], startup_ms: float, recognizer_ms: float | None = None) -> list[Result]:
     """Medians of the runs: end of speech → first audio, Start → data channel open, the phases."""
     n = len(timelines)
     results = [
@@ -257,5 +264,14 @@ def summarize(timelines: list[dict], startup_ms: float) -> list[Result]:
     results += [Result(f"voice_{name}", _median(timelines, a, b), None, "ms") for name, a, b in PHASES]
     results.append(
         Result("voice_emulator_startup", startup_ms, None, "ms", note="process start to ready line")
+    )
+    results.append(
+        Result(
+            "voice_recognizer_ready",
+            recognizer_ms,
+            None,
+            "ms",
+            note="process start to its speech recognition ready (speech sent earlier waits for it)",
+        )
     )
     return results

@@ -111,9 +111,21 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()
     print(f"emulator listening on http://{args.host}:{args.port}", flush=True)
+    # Only now the recogniser's workers start (not to compete with the above for the CPU) and
+    # build their decoders; speech sent before they are ready waits for them.
+    loop.create_task(_announce_recognizer(recognizer))
     await stop.wait()
     await runner.cleanup()
     recognizer.close()
+
+
+async def _announce_recognizer(recognizer: RecognizerProcess) -> None:
+    try:
+        await asyncio.wrap_future(recognizer.start())
+    except Exception:
+        logger.exception("speech recognition failed to start")
+        return
+    print("emulator speech recognition ready", flush=True)
 
 
 def main() -> None:

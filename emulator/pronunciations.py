@@ -6,7 +6,11 @@ British "weather" without the r). Each voice's phonemes are converted to CMU pho
 alternatives, which is also closer to how many people say those names.
 """
 
+import functools
+import hashlib
+import os
 import subprocess
+from pathlib import Path
 
 # espeak-ng English phonemes → CMU phones; where American and British differ: (American, British).
 # British "3:" (Bern, Perth) has no r: as ER the US model heard British "Bern" as "Cologne".
@@ -25,6 +29,8 @@ _PHONES: dict[str, str | tuple[str, str]] = {
     "a#": "AH", "i@": "IH R",
 }  # fmt: skip
 VOICES = {"en-us": 0, "en-gb": 1}
+# espeak-ng's answers are kept here, keyed by its version, so the recogniser starts without it.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "voiceapp-emulator"
 
 
 def _to_cmu(phonemes: str, accent: int) -> str | None:
@@ -45,14 +51,7 @@ def espeak(words: list[str]) -> dict[str, set[str]]:
     """Return CMU pronunciations of each (single) word as espeak-ng's en-us and en-gb voices say it."""
     found: dict[str, set[str]] = {word: set() for word in words}
     for voice, accent in VOICES.items():
-        result = subprocess.run(
-            ["espeak-ng", "-q", "-x", "--sep=_", "-v", voice],
-            input="\n".join(f"{word}." for word in words),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+        lines = _phonemes(voice, words)
         if len(lines) != len(words):
             continue  # espeak-ng merged or split clauses: keep the dictionary's pronunciations
         for word, line in zip(words, lines, strict=True):
@@ -60,3 +59,34 @@ def espeak(words: list[str]) -> dict[str, set[str]]:
             if phones:
                 found[word].add(phones)
     return found
+
+
+def _phonemes(voice: str, words: list[str]) -> list[str]:
+    """espeak-ng's phonemes (`-x --sep=_`) of each word, a line each; cached on disk."""
+    key = hashlib.sha256("\n".join([_espeak_version(), voice, *words]).encode()).hexdigest()[:20]
+    path = CACHE / f"phonemes-{key}.txt"
+    try:
+        return path.read_text().splitlines()
+    except OSError:
+        pass
+    result = subprocess.run(
+        ["espeak-ng", "-q", "-x", "--sep=_", "-v", voice],
+        input="\n".join(f"{word}." for word in words),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    try:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}")
+        partial.write_text("\n".join(lines))
+        partial.replace(path)
+    except OSError:
+        pass  # a read-only home: ask espeak-ng every time
+    return lines
+
+
+@functools.cache
+def _espeak_version() -> str:
+    return subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, check=True).stdout

@@ -1,11 +1,13 @@
 """Speech recognition of the caller: pocketsphinx endpointing plus grammar-first decoding."""
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import numpy as np
 from pocketsphinx import Decoder, Endpointer
@@ -70,78 +72,148 @@ def _add_espeak_pronunciations(decoder: Decoder, words: list[str]) -> None:
 
 
 class Recognizer:
-    """Decoders built once at start-up (building one blocks for ~0.5 s) and shared by calls."""
+    """Decoders built once at start-up (building one blocks for ~0.5 s) and shared by calls.
 
-    def __init__(self) -> None:
+    An utterance is decoded by the grammar, then the places it heard are checked by second
+    opinions: the same audio slightly changed (5% faster and higher; a louder noise floor).
+    pocketsphinx's mistakes on a name tend to be unstable, its right answers do not, so the places
+    stand only if a second opinion agrees (better "which city?" than another city's weather).
+    Free decoding if the grammar found nothing.
+    """
+
+    def __init__(self, *, free: bool = True) -> None:
         self._grammar = Decoder(samprate=SAMPLE_RATE, lm=None, logfn="/dev/null")
         for word, phones in _EXTRA_WORDS.items():
             self._grammar.add_word(word, phones, update=False)
         _add_espeak_pronunciations(self._grammar, grammar_words())
         self._grammar.add_jsgf_string("voiceapp", grammar())
         self._grammar.activate_search("voiceapp")
-        self._free = Decoder(samprate=SAMPLE_RATE, logfn="/dev/null")
+        self._free = Decoder(samprate=SAMPLE_RATE, logfn="/dev/null") if free else None
         self._lock = threading.Lock()
 
+    # -- the decodes (in the thread or worker process that owns the decoders) ----------------
+
+    def ready(self) -> bool:
+        """True (once the decoders are built)."""
+        return True
+
+    def heard(self, pcm: bytes) -> list[str]:
+        """What the grammar hears."""
+        return _decode_words(self._grammar, _with_noise_floor(pcm))
+
+    def faster(self, pcm: bytes) -> list[str]:
+        """A second opinion: the utterance 5% faster and higher."""
+        return _decode_words(self._grammar, _with_noise_floor(_faster(pcm, 1.05), seed=5))
+
+    def louder(self, pcm: bytes) -> list[str]:
+        """A third opinion: the utterance over a louder noise floor."""
+        return _decode_words(self._grammar, _with_noise_floor(pcm, 200, seed=3))
+
+    def free(self, pcm: bytes) -> list[str]:
+        """What free decoding (no grammar) hears."""
+        return _decode_words(self._free, _with_noise_floor(pcm))
+
+    # -- one utterance -----------------------------------------------------------------------
+
+    def _decode(self, method: str, pcm: bytes, worker: int) -> "Future[list[str]] | _Later":
+        """Start (or prepare) one decode; `worker` says which of two may run side by side."""
+        return _Later(getattr(self, method), pcm)
+
     def transcribe_sync(self, pcm: bytes) -> str:
-        """Decode one utterance (16 kHz mono s16): the grammar, a check of the places it heard,
-        free decoding if the grammar found nothing."""
+        """Decode one utterance (16 kHz mono s16)."""
         with self._lock:
-            words = _decode_words(self._grammar, _with_noise_floor(pcm))
-            if _places(words) and not self._places_confirmed(words, pcm):
-                words = _without_places(words)  # better "which city?" than another city's weather
+            heard = self._decode("heard", pcm, 0)
+            faster = self._decode("faster", pcm, 1)  # side by side with `heard` in the server
+            words = heard.result()
+            places = _places(words)
+            if places and _places(faster.result()) != places and _places(self._louder(pcm)) != places:
+                words = _without_places(words)
             if not words:
-                words = _decode_words(self._free, _with_noise_floor(pcm))
+                words = self._decode("free", pcm, 0).result()
         return " ".join(words)
 
-    def _places_confirmed(self, words: list[str], pcm: bytes) -> bool:
-        """Decode the utterance again, slightly changed (5% faster and higher; a louder noise
-        floor): pocketsphinx's mistakes on a name tend to be unstable, its right answers do not.
-        The places stand if a second opinion agrees."""
-        for variant in (_with_noise_floor(_faster(pcm, 1.05), seed=5), _with_noise_floor(pcm, 200, seed=3)):
-            if _places(_decode_words(self._grammar, variant)) == _places(words):
-                return True
-        return False
+    def _louder(self, pcm: bytes) -> list[str]:
+        return self._decode("louder", pcm, 0).result()
 
     async def transcribe(self, pcm: bytes) -> str:
         """Decode one utterance in a worker thread."""
         return await asyncio.get_running_loop().run_in_executor(None, self.transcribe_sync, pcm)
 
 
+class _Later:
+    """A decode run in the caller's thread when (and if) its result is asked for."""
+
+    def __init__(self, decode: Callable[[bytes], list[str]], pcm: bytes) -> None:
+        self._decode = decode
+        self._pcm = pcm
+        self._words: list[str] | None = None
+
+    def result(self) -> list[str]:
+        if self._words is None:
+            self._words = self._decode(self._pcm)
+        return self._words
+
+
 class RecognizerProcess(Recognizer):
-    """The recogniser in a process of its own, as the server uses it.
+    """The recogniser in two processes of its own, as the server uses it.
 
     pocketsphinx keeps the GIL while it decodes: in the server's process, a few calls speaking at
-    once starved the event loop until ICE consent checks went unanswered and calls dropped.
+    once starved the event loop until ICE consent checks went unanswered and calls dropped. Two
+    workers, so that the grammar's decode and the first second opinion run side by side (on two
+    cores, recognition then takes one decode's time). They start with `start` and build their
+    decoders meanwhile; utterances sent before they are ready wait for them.
     """
 
-    def __init__(self) -> None:  # no decoders here: they live in the worker
+    def __init__(self) -> None:  # no decoders here: they live in the workers
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker)
-        self._pool.submit(_transcribe_in_worker, b"").result()  # ready when the decoders are
+        self._workers = [
+            ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_start_worker, initargs=(index == 0,)
+            )
+            for index in range(2)
+        ]
+        self._lock = contextlib.nullcontext()  # each worker decodes one utterance at a time
 
-    def transcribe_sync(self, pcm: bytes) -> str:
-        """Decode one utterance in the worker process."""
-        return self._pool.submit(_transcribe_in_worker, pcm).result()
+    def start(self) -> Future:
+        """Start the workers (else the first utterance does); the future is done when they are ready."""
+        return _all_of([worker.submit(_in_worker, "ready") for worker in self._workers])
 
-    async def transcribe(self, pcm: bytes) -> str:
-        """Decode one utterance in the worker process."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, _transcribe_in_worker, pcm)
+    def _decode(self, method: str, pcm: bytes, worker: int) -> "Future[list[str]]":
+        return self._workers[worker].submit(_in_worker, method, pcm)
 
     def close(self) -> None:
-        """Stop the worker."""
-        self._pool.shutdown(cancel_futures=True)
+        """Stop the workers."""
+        for worker in self._workers:
+            worker.shutdown(cancel_futures=True)
+
+
+def _all_of(futures: list[Future]) -> Future:
+    """A future done when all `futures` are (failed if one failed)."""
+    combined: Future = Future()
+
+    def check(_: Future) -> None:
+        if all(future.done() for future in futures) and not combined.done():
+            failed = [future.exception() for future in futures if future.exception() is not None]
+            if failed:
+                combined.set_exception(failed[0])
+            else:
+                combined.set_result([future.result() for future in futures])
+
+    for future in futures:
+        future.add_done_callback(check)
+    return combined
 
 
 _worker: Recognizer | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(free: bool) -> None:
     global _worker
-    _worker = Recognizer()
+    _worker = Recognizer(free=free)
 
 
-def _transcribe_in_worker(pcm: bytes) -> str:
-    return _worker.transcribe_sync(pcm) if pcm else ""
+def _in_worker(method: str, *args: bytes) -> object:
+    return getattr(_worker, method)(*args)
 
 
 def _with_noise_floor(pcm: bytes, amplitude: int = NOISE_FLOOR, seed: int | None = None) -> bytes:
