@@ -1,8 +1,11 @@
 """A fake OpenAI + Open-Meteo for the benchmark: `python -m bench.upstream --port P --delay 0.05`.
 
-client_secrets answers after a fixed delay with a realistic body; the weather URLs answer at
+client_secrets and live/sessions answer after a fixed delay with realistic bodies (GPT-Live's
+with an SDP answer, shaped as openai.types.live.LiveCreateResponse); the weather URLs answer at
 once. `POST /_bench/hang {"hang": true}` makes every upstream URL wait forever instead (the app's
 UPSTREAM_TIMEOUT has to end those calls), `{"hang": false}` restores normal answers.
+`POST /_bench/timings` returns (and clears) how long each session create took inside the fake, so
+that the bench leaves the upstream's own time out.
 """
 
 import argparse
@@ -12,8 +15,11 @@ import time
 
 from aiohttp import web
 
+from bench.sdp import ANSWER
+
 HANG = web.AppKey("hang", dict)
 DELAY = web.AppKey("delay", float)
+TIMINGS = web.AppKey("timings", list)  # seconds each session create took here, for the bench to subtract
 
 
 async def _wait(request: web.Request) -> None:
@@ -22,6 +28,19 @@ async def _wait(request: web.Request) -> None:
     await asyncio.sleep(request.app[DELAY])
 
 
+def _timed(handler):
+    """Record how long the fake itself took to answer (its delay, and any lateness of its event loop)."""
+
+    async def timed(request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        response = await handler(request)
+        request.app[TIMINGS].append(time.perf_counter() - started)
+        return response
+
+    return timed
+
+
+@_timed
 async def client_secrets(request: web.Request) -> web.Response:
     body = await request.json()
     await _wait(request)
@@ -29,6 +48,28 @@ async def client_secrets(request: web.Request) -> web.Response:
     session = {"id": f"sess_{secrets.token_hex(12)}", "object": "realtime.session", **body.get("session", {})}
     return web.json_response(
         {"value": f"ek_{secrets.token_hex(16)}", "expires_at": int(time.time()) + ttl, "session": session},
+        headers={"x-request-id": f"req_{secrets.token_hex(16)}"},
+    )
+
+
+@_timed
+async def live_sessions(request: web.Request) -> web.Response:
+    body = await request.json()
+    offer = body.get("transport", {}).get("sdp", "")
+    if not body.get("session", {}).get("model") or not offer.startswith("v=0"):
+        return web.json_response(
+            {
+                "error": {
+                    "message": "session.model and transport.sdp are required",
+                    "type": "invalid_request_error",
+                }
+            },
+            status=400,
+        )
+    await _wait(request)
+    return web.json_response(
+        {"session": {"id": f"live_{secrets.token_hex(12)}"}, "transport": {"type": "webrtc", "sdp": ANSWER}},
+        status=201,
         headers={"x-request-id": f"req_{secrets.token_hex(16)}"},
     )
 
@@ -76,14 +117,24 @@ async def set_hang(request: web.Request) -> web.Response:
     return web.json_response(request.app[HANG])
 
 
+async def timings(request: web.Request) -> web.Response:
+    """The recorded session-create times (seconds), cleared."""
+    recorded = list(request.app[TIMINGS])
+    request.app[TIMINGS].clear()
+    return web.json_response(recorded)
+
+
 def make_app(*, delay: float) -> web.Application:
     app = web.Application()
     app[HANG] = {"on": False}
     app[DELAY] = delay
+    app[TIMINGS] = []
     app.router.add_post("/v1/realtime/client_secrets", client_secrets)
+    app.router.add_post("/v1/live/sessions", live_sessions)
     app.router.add_get("/v1/search", search)
     app.router.add_get("/v1/forecast", forecast)
     app.router.add_post("/_bench/hang", set_hang)
+    app.router.add_post("/_bench/timings", timings)
     return app
 
 
@@ -91,7 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--delay", type=float, default=0.05, help="seconds before client_secrets answers")
+    parser.add_argument(
+        "--delay", type=float, default=0.05, help="seconds before client_secrets and live/sessions answer"
+    )
     args = parser.parse_args()
     web.run_app(
         make_app(delay=args.delay),

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
+from accounts.models import Preference
 from accounts.services import get_preference
-from conversations import grant_insert, selectors, upstreams
+from conversations import grant_insert, quota_take, selectors, upstreams
 from conversations.models import Conversation, DailyQuota, SessionGrant
 from conversations.upstreams import SessionConfig, SessionRequest, UpstreamSession
 from core.errors import QuotaExceeded, ServiceError
@@ -42,10 +43,14 @@ def start_voice_session(
     _check_upstream_in_use(upstream)
     conversation = _owned_conversation(user, conversation_id)
     module = upstreams.get(upstream)
-    config = module.session_config(_session_request(user, conversation))
-    audit = SessionGrant(user=user, conversation=conversation, model=config.model)
+    audit = SessionGrant(user=user, conversation=conversation, model=module.session_model())
     _check_daily_budget(audit)
-    _take_quota_unit(user, audit)
+    preference = _take_quota_unit(user, audit)
+    try:
+        config = module.session_config(_session_request(user, conversation, preference))
+    except Exception:
+        _give_back_quota_unit(user)
+        raise
     started = _start_upstream(module, config, offer_sdp=offer_sdp, user=user, audit=audit)
     conversation = _record_start(
         user=user, conversation=conversation, config=config, started=started, audit=audit
@@ -75,8 +80,7 @@ def _owned_conversation(user, conversation_id: uuid.UUID | None) -> Conversation
     return selectors.owned_conversation(user=user, pk=conversation_id)
 
 
-def _session_request(user, conversation: Conversation | None) -> SessionRequest:
-    preference = get_preference(user=user)
+def _session_request(user, conversation: Conversation | None, preference: Preference) -> SessionRequest:
     return SessionRequest(
         voice=preference.voice,
         language=preference.language,
@@ -155,25 +159,35 @@ def _check_daily_budget(audit: SessionGrant) -> None:
     raise exc
 
 
-def _take_quota_unit(user, audit: SessionGrant) -> None:
-    """Take one of today's voice sessions, or audit and raise QuotaExceeded."""
-    # One conditional UPDATE: atomic on PostgreSQL and SQLite, across workers and hosts.
+def _take_quota_unit(user, audit: SessionGrant) -> Preference:
+    """Take one of today's voice sessions and return the user's preferences, or audit and raise
+    QuotaExceeded."""
+    # One conditional UPDATE, committed at once: atomic on PostgreSQL and SQLite, across workers
+    # and hosts, and it holds while the upstream is called.
     today = timezone.localdate()
-    todays_quota = DailyQuota.objects.filter(
-        user=user, day=today, used__lt=settings.REALTIME_SESSIONS_PER_DAY
-    )
-    if todays_quota.update(used=F("used") + 1):
-        return
+    if preference := _take(user, today):
+        return preference
     # Nothing updated: either today's row does not exist yet (the day's first voice session) or the quota
     # is used up. Create the row (the unique constraint settles a race) and try once more.
     DailyQuota.objects.get_or_create(user=user, day=today)
-    if todays_quota.update(used=F("used") + 1):
-        return
+    if preference := _take(user, today):
+        return preference
     exc = QuotaExceeded(
         quota_sentence(settings.REALTIME_SESSIONS_PER_DAY), retry_after=_seconds_until_tomorrow()
     )
     _save_audit(audit, SessionGrant.Outcome.QUOTA_EXCEEDED, exc)
     raise exc
+
+
+def _take(user, today) -> Preference | None:
+    """The user's preferences when a unit was taken, else None."""
+    limit = settings.REALTIME_SESSIONS_PER_DAY
+    if connection.vendor == "postgresql":  # the UPDATE and the preferences in one round trip
+        taken, preference = quota_take.take_unit(user=user, day=today, limit=limit)
+        return preference if taken else None
+    if DailyQuota.objects.filter(user=user, day=today, used__lt=limit).update(used=F("used") + 1):
+        return get_preference(user=user)
+    return None
 
 
 def quota_sentence(limit: int) -> str:

@@ -3,6 +3,7 @@
 Each upstream module is the only code that knows its wire shapes (session body, reply, usage
 objects). Both expose the same small interface:
 
+- `session_model() -> str`: the configured session model (audited before the config is built);
 - `session_config(request: SessionRequest) -> SessionConfig`: what will be asked for;
 - `start(*, config: SessionConfig, offer_sdp: str | None = None) -> UpstreamSession`: one upstream
   call, raising ServiceError/UpstreamError with a sentence for the page;

@@ -72,6 +72,11 @@ ALLOWED_SERVER_EVENTS = [
 ]
 
 
+def session_model() -> str:
+    """The model a session is started with (the audit row names it, granted or not)."""
+    return settings.LIVE_MODEL
+
+
 def session_config(request: SessionRequest) -> SessionConfig:
     """The GPT-Live session for one create, from settings and the user's preferences."""
     instructions = settings.LIVE_INSTRUCTIONS
@@ -109,7 +114,7 @@ def session_config(request: SessionRequest) -> SessionConfig:
         body["safety_identifier"] = request.user_key
     if request.history:
         body["input"] = [_history_item(role, text) for role, text in request.history]
-    return SessionConfig(upstream=LIVE, model=settings.LIVE_MODEL, voice=voice, body=body)
+    return SessionConfig(upstream=LIVE, model=session_model(), voice=voice, body=body)
 
 
 def _history_item(role: str, text: str) -> dict:

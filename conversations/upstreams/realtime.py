@@ -29,6 +29,11 @@ TURN_DETECTION = {
 PATH = "/realtime/client_secrets"
 
 
+def session_model() -> str:
+    """The model a session is started with (the audit row names it, granted or not)."""
+    return settings.REALTIME_MODEL
+
+
 def session_config(request: SessionRequest) -> SessionConfig:
     """The Realtime session every key is minted for, built from settings and the user's preferences."""
     instructions = settings.REALTIME_INSTRUCTIONS
@@ -57,7 +62,7 @@ def session_config(request: SessionRequest) -> SessionConfig:
         "tools": [GET_WEATHER_TOOL],
         "tool_choice": "auto",
     }
-    return SessionConfig(upstream=REALTIME, model=settings.REALTIME_MODEL, voice=voice, body=body)
+    return SessionConfig(upstream=REALTIME, model=session_model(), voice=voice, body=body)
 
 
 def calls_url() -> str:

@@ -3,6 +3,7 @@ audit row, written by one statement on PostgreSQL (conversations/grant_insert.py
 transaction elsewhere, with the same rows either way."""
 
 import datetime as dt
+import json
 
 import httpx
 import pytest
@@ -104,16 +105,35 @@ def test_sessions_started_one_after_another_count_up(alice_api, alice, realtime)
     assert SessionGrant.objects.filter(conversation_id=conversation, outcome="granted").count() == 4
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one statement is PostgreSQL's")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one statements are PostgreSQL's")
 @pytest.mark.parametrize("continued", [False, True])
-def test_on_postgresql_the_rows_are_one_statement_after_the_quota(alice_api, alice, realtime, continued):
+def test_on_postgresql_the_quota_and_the_rows_are_one_statement_each(alice_api, alice, realtime, continued):
     body = {}
     if continued:
         body["conversation"] = str(Conversation.objects.create(owner=alice).pk)
     DailyQuota.objects.create(user=alice, day=timezone.localdate())
     with CaptureQueriesContext(connection) as queries:
         assert realtime(alice_api, **body).status_code == 201
-    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(writes) == 2, writes  # the quota's UPDATE (committed before the upstream call), then ours
-    assert writes[0].startswith('UPDATE "conversations_dailyquota"')
-    assert writes[1].startswith("WITH conversation AS")
+    statements = [q["sql"] for q in queries]
+    # The session and its user, the conversation when continued; the quota's UPDATE with the
+    # preferences (committed before the upstream call); the history when continued; the two rows.
+    assert len(statements) == (6 if continued else 4), statements
+    assert statements[-3 if continued else -2].startswith("WITH taken AS (UPDATE conversations_dailyquota")
+    assert statements[-1].startswith("WITH conversation AS")
+    assert DailyQuota.objects.get(user=alice).used == 1
+
+
+def test_the_saved_preferences_shape_the_session_read_with_the_quota(alice_api, alice, realtime, respx_mock):
+    assert realtime(alice_api).status_code == 201  # no preferences saved: the defaults
+    alice_api.post(
+        "/accounts/profile/",
+        {"voice": "cedar", "language": "nl", "instructions": "Kort."},
+        format="multipart",
+    )
+    assert realtime(alice_api).status_code == 201
+    first, second = (json.loads(call.request.content)["session"] for call in respx_mock.calls)
+    assert first["audio"]["output"]["voice"] == "marin"
+    assert "language" not in first["audio"]["input"]["transcription"]
+    assert second["audio"]["output"]["voice"] == "cedar"
+    assert second["audio"]["input"]["transcription"]["language"] == "nl"
+    assert "Kort." in second["instructions"]
