@@ -26,6 +26,9 @@ ROWS_PER_CHUNK = 200  # COPY rows (turns of a big conversation) joined into one 
 # holds raw, and Python drops COPY's and turns these back into line breaks.
 LINE_BREAK = "\x1e"
 _LINE_BREAK = LINE_BREAK.encode()
+# Where a conversation's turns begin in a batch's text: Python puts the conversation's head there.
+CONVERSATION = "\x1d"
+_CONVERSATION = CONVERSATION.encode()
 # As exports.json_text: no raw <, > or & in the file. to_json leaves them as they are.
 _HTML_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
 # Control characters as CSV's delimiter and quote: a row holds neither, so COPY never quotes it.
@@ -47,16 +50,19 @@ def render_conversations_json(
     serializer, done = ConversationSerializer(), 0
     for batch, big in selectors.conversation_batches(conversations):
         heads = [
-            (exports.CONVERSATION_END + "," if done or index else "")
-            + exports.conversation_head(conversation, serializer)
+            (
+                (exports.CONVERSATION_END + "," if done or index else "")
+                + exports.conversation_head(conversation, serializer)
+            ).encode()
             for index, conversation in enumerate(batch)
         ]
         if big:
-            yield heads[0].encode()
+            yield heads[0]
             yield from _copy(_big_sql(), [batch[0].pk])
         else:
-            marked = [head.replace("\n", LINE_BREAK) for head in heads]
-            yield from _copy(_batch_sql(), [[conversation.pk for conversation in batch], marked])
+            text = b"".join(_copy(_batch_sql(), [[conversation.pk for conversation in batch]]))
+            turns = text.split(_CONVERSATION)[1:]  # the text starts with the first one's mark
+            yield b"".join(head + own for head, own in zip(heads, turns, strict=True))
         for written in range(done + 1, done + len(batch) + 1) if progress else ():
             progress(written)  # the batch's bytes are all handed out by now
         done += len(batch)
@@ -90,18 +96,18 @@ def _unmarked(rows: list[bytes]) -> bytes:
 
 @cache
 def _batch_sql() -> str:
-    """Several conversations (ids and heads in export order, two arrays) as one row: each head, then
-    its turns in order; a conversation without turns is its head alone. A batch is a few thousand
-    turns (selectors.BATCH_TURNS): one row saves Python a step per turn."""
+    """Several conversations (their ids in export order) as one row: each conversation's mark
+    (CONVERSATION), then its turns in order; a conversation without turns is its mark alone. A batch
+    is a few thousand turns (selectors.BATCH_TURNS): one row saves Python a step per turn."""
     row = "row_number() OVER w"
     piece = (
-        f"CASE WHEN {row} = 1 THEN b.head ELSE '' END"
+        f"CASE WHEN {row} = 1 THEN '{CONVERSATION}' ELSE '' END"
         f" || CASE WHEN t.id IS NULL THEN '' ELSE {_separator(row)} || {_turn()} END"
     )
     return _COPY.format(
         "SELECT string_agg(piece, '' ORDER BY ord, rn) FROM ("
         f"SELECT b.ord, {row} AS rn, {piece} AS piece"
-        " FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS b (id, head, ord)"
+        " FROM unnest(%s::uuid[]) WITH ORDINALITY AS b (id, ord)"
         f" LEFT JOIN {Turn._meta.db_table} t ON t.conversation_id = b.id {_usage_join()}"
         f" WINDOW w AS (PARTITION BY b.ord ORDER BY {_order()})) AS pieces"
     )

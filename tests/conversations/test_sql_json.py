@@ -20,11 +20,11 @@ pytestmark = [
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 # What a transcript may hold: markup a page could run, JSON's own escapes, control characters
-# (among them those sql_json uses as COPY's delimiter and quote and as its line break), and
+# (among them those sql_json uses as COPY's delimiter and quote and as its marks), and
 # characters outside ASCII and outside the Basic Multilingual Plane.
 AWKWARD = (
     '</script><script>alert("x")</script> <!-- & &amp; \\ back\\slash "quoted" \'single\'\n'
-    'second line\ttab\rreturn \x01\x02\x1e\x1f\x7f \u2028 ü 日本語 e\u0301 🎙️👩‍👩‍👧 {"not": "json"}'
+    'second line\ttab\rreturn \x01\x02\x1d\x1e\x1f\x7f \u2028 ü 日本語 e\u0301 🎙️👩‍👩‍👧 {"not": "json"}'
 )
 
 
