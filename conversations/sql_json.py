@@ -62,7 +62,9 @@ def render_conversations_json(
         else:
             text = b"".join(_copy(_batch_sql(), [[conversation.pk for conversation in batch]]))
             turns = text.split(_CONVERSATION)[1:]  # the text starts with the first one's mark
-            yield b"".join(head + own for head, own in zip(heads, turns, strict=True))
+            for head, own in zip(heads, turns, strict=True):
+                yield head
+                yield own
         for written in range(done + 1, done + len(batch) + 1) if progress else ():
             progress(written)  # the batch's bytes are all handed out by now
         done += len(batch)
