@@ -66,8 +66,8 @@ def places_in(text: str) -> list[str]:
     if not _WEATHER_WORDS.search(sentence):
         return []
     tail = _PLACE_TAIL.search(sentence)
-    if not tail:
-        return []
+    if not tail or _WEATHER_WORDS.search(tail.group(1)):
+        return []  # no place, or two questions run together: which city is meant is unclear
     places = []
     for part in re.split(r",|\band\b", _TRAILING.sub("", tail.group(1))):
         name = _TRAILING.sub("", part.strip(" .,?!")).strip()

@@ -29,12 +29,14 @@ def _city_names() -> list[str]:
     return sorted(n for n in names if n.replace(" ", "").isalpha())
 
 
-def grammar() -> str:
-    """Return the JSGF grammar of the phrases tests and users are likely to say."""
+def grammar(*, two_questions: bool = False) -> str:
+    """Return the JSGF grammar of the phrases tests and users are likely to say (or of two weather
+    questions said without a pause)."""
     cities = " | ".join(_city_names())
+    utterance = "<weather> <weather>" if two_questions else "<weather> | <chat>"
     return f"""#JSGF V1.0;
 grammar voiceapp;
-public <utterance> = <weather> | <chat>;
+public <utterance> = {utterance};
 <weather> = [<ask>] <topic> [like] [<when>] (in | for) <places> [<when>]
           | (is it | will it be) (raining | sunny | cold | hot | warm) in <places> [<when>]
           | how (hot | cold | warm) is it in <places> [<when>];
@@ -87,6 +89,7 @@ class Recognizer:
             self._grammar.add_word(word, phones, update=False)
         _add_espeak_pronunciations(self._grammar, grammar_words())
         self._grammar.add_jsgf_string("voiceapp", grammar())
+        self._grammar.add_jsgf_string("two_questions", grammar(two_questions=True))
         self._grammar.activate_search("voiceapp")
         self._free = Decoder(samprate=SAMPLE_RATE, logfn="/dev/null") if free else None
         self._lock = threading.Lock()
@@ -109,6 +112,19 @@ class Recognizer:
         """A third opinion: the utterance over a louder noise floor."""
         return _decode_words(self._grammar, _with_noise_floor(pcm, 200, seed=3))
 
+    def two_questions(self, pcm: bytes) -> list[str]:
+        """Two weather questions said without a pause, if that explains the audio better than one
+        question about several places (else nothing): the one-question grammar turned "what's the
+        weather in lima what's the weather in lisbon" into "lima and dublin and lisbon". A single
+        question finds no path through two."""
+        _, one = _decode_scored(self._grammar, _with_noise_floor(pcm))
+        self._grammar.activate_search("two_questions")
+        try:
+            words, two = _decode_scored(self._grammar, _with_noise_floor(pcm))
+        finally:
+            self._grammar.activate_search("voiceapp")
+        return words if words and two > one else []
+
     def free(self, pcm: bytes) -> list[str]:
         """What free decoding (no grammar) hears."""
         return _decode_words(self._free, _with_noise_floor(pcm))
@@ -126,6 +142,8 @@ class Recognizer:
             faster = self._decode("faster", pcm, 1)  # side by side with `heard` in the server
             words = heard.result()
             places = _places(words)
+            if len(places) > 1 and (two := self._decode("two_questions", pcm, 0).result()):
+                return " ".join(two)  # the scripted model asks which city was meant
             if places and _places(faster.result()) != places and _places(self._louder(pcm)) != places:
                 words = _without_places(words)
             if not words:
@@ -238,7 +256,13 @@ _NOT_PLACES = ("and", "today", "right", "now", "please")
 
 
 def _decode_words(decoder: Decoder, pcm: bytes) -> list[str]:
-    """Decode one utterance into words, from the same start state whatever was decoded before."""
+    """Decode one utterance into words."""
+    return _decode_scored(decoder, pcm)[0]
+
+
+def _decode_scored(decoder: Decoder, pcm: bytes) -> tuple[list[str], float]:
+    """Decode one utterance into words and its path's score, from the same start state whatever
+    was decoded before."""
     # The feature extraction adapts to each utterance (its noise estimate carries over to the
     # next): British "what's the weather in bern" was heard as "cologne" after some phrases and
     # not after others. Rebuilding it costs ~2 ms.
@@ -250,7 +274,7 @@ def _decode_words(decoder: Decoder, pcm: bytes) -> list[str]:
     words = [word for word in (hyp.hypstr.split() if hyp else []) if not word.startswith(("<", "["))]
     while words and words[-1] == "and":
         words.pop()
-    return words
+    return words, hyp.best_score if hyp else float("-inf")
 
 
 def _places(words: list[str]) -> list[str]:

@@ -128,7 +128,16 @@ def test_other_turns_get_a_short_reply(text, reply):
 
 
 @pytest.mark.parametrize(
-    "text", ["what is the weather in", "what's the weather like today", "how hot is it in", "is it raining"]
+    "text",
+    [
+        "what is the weather in",
+        "what's the weather like today",
+        "how hot is it in",
+        "is it raining",
+        # Two questions heard as one utterance: answering one of them, or both, would be a guess.
+        "what's the weather in lima what's the weather in lisbon",
+        "what is the weather in paris and the temperature in berlin",
+    ],
 )
 def test_a_weather_question_without_a_place_gets_asked_which_city(text):
     plan = model.plan([user(text, audio=True)], TOOLS)

@@ -4,7 +4,7 @@ import pytest
 from emulator_harness import speak
 
 from emulator.speech_in import Listener, grammar
-from scripts.asr_check import CITY_NAMES, PHRASINGS, RIGHT, WRONG, outcome
+from scripts.asr_check import CITY_NAMES, PHRASINGS, RIGHT, UNCLEAR, WRONG, outcome
 
 PHRASES = [
     "what is the weather in paris and berlin",
@@ -45,6 +45,18 @@ def test_what_was_said_before_does_not_change_what_is_heard(recognizer):
             recognizer.transcribe_sync(Listener().feed(speak(before, voice=voice))[-1][2])
             heard.append(recognizer.transcribe_sync(bern))
     assert set(heard) == {"what's the weather in bern"}
+
+
+def test_two_questions_without_a_pause_are_heard_as_two_and_get_asked_about(recognizer):
+    # The one-question grammar turned the second "what's the weather in" into a city
+    # ("lima and dublin and lisbon").
+    first = speak("what's the weather in lima", lead=0.5, tail=0)
+    second = speak("what's the weather in lisbon", lead=0, tail=1.0)
+    events = Listener().feed(first + second)
+    assert [kind for kind, _, _ in events] == ["start", "stop"]
+    heard = recognizer.transcribe_sync(events[1][2])
+    assert heard == "what's the weather in lima what's the weather in lisbon"
+    assert outcome(heard, "Lisbon") == UNCLEAR
 
 
 # A fixed sample of `make asr-check`: every other city, the page's phrasing and the plain one, two
