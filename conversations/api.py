@@ -31,6 +31,7 @@ from conversations.serializers import (
     VoiceSessionRequestSerializer,
     VoiceSessionUsageInSerializer,
     VoiceSessionUsageSerializer,
+    validated_turn_bodies,
 )
 
 
@@ -184,16 +185,18 @@ class TurnIngestView(APIView):
     )
     def post(self, request, pk):
         batch = isinstance(request.data, list)
-        if batch:
-            body = TurnInSerializer(
-                data=request.data, many=True, allow_empty=False, max_length=settings.TURN_BATCH_MAX
-            )
-        else:
-            body = TurnInSerializer(data=request.data)
-        if not body.is_valid():
-            selectors.owned_conversation(user=request.user, pk=pk)  # someone else's: 404, not 400
-            raise serializers.ValidationError(body.errors)
-        items = body.validated_data if batch else [body.validated_data]
+        items = validated_turn_bodies(request.data)
+        if items is None:
+            if batch:
+                body = TurnInSerializer(
+                    data=request.data, many=True, allow_empty=False, max_length=settings.TURN_BATCH_MAX
+                )
+            else:
+                body = TurnInSerializer(data=request.data)
+            if not body.is_valid():
+                selectors.owned_conversation(user=request.user, pk=pk)  # someone else's: 404, not 400
+                raise serializers.ValidationError(body.errors)
+            items = body.validated_data if batch else [body.validated_data]
         turns, created = services.ingest_turns(user=request.user, conversation_id=pk, turns=items)
         data = TurnSerializer(turns, many=True).data if batch else TurnSerializer(turns[0]).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

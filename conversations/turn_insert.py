@@ -12,6 +12,7 @@ successors are stored already (they move), and a conversation that is not the us
 
 import functools
 
+import psycopg
 from django.db import connection
 from django.utils import timezone
 
@@ -39,7 +40,7 @@ def insert(turn: Turn, *, title: str, usage: Usage | None, owner_id: int) -> Tur
     if title:
         params.append(title)
     params.append(turn.conversation_id)
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(_sql(usage is not None, bool(title)), params)
         found = cursor.fetchone()
     if found is None:
@@ -53,12 +54,30 @@ def insert(turn: Turn, *, title: str, usage: Usage | None, owner_id: int) -> Tur
     return turn
 
 
+class _PreparedCursor(psycopg.Cursor):
+    """Binds the parameters server-side and prepares each statement shape once per database
+    connection: later posts send only the parameters, and PostgreSQL neither parses nor plans the
+    statement again (Django's own cursors bind client-side: the text is parsed on every post).
+    Behind PgBouncer in transaction mode this needs its `max_prepared_statements`."""
+
+    def execute(self, query, params=None, **kwargs):
+        return super().execute(query, params, prepare=True, **kwargs)
+
+
+def _prepared_cursor():
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = _PreparedCursor(connection.connection)
+    # Django's wrapper: database errors as Django's, and the statement in connection.queries.
+    return connection._prepare_cursor(cursor)
+
+
 def _values(fields, instance) -> list:
     return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
 
 
 def _cast(field) -> str:
-    # Parameters are bound client-side as untyped literals; INSERT … SELECT needs their types.
+    # INSERT … SELECT needs the parameters' column types (a bound str or None has none).
     return f"CAST(%s AS {field.db_type(connection)})"
 
 
