@@ -13,7 +13,7 @@ successors are stored already (they move), and a conversation that is not the us
 import functools
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from conversations.models import Conversation, Turn, Usage
@@ -26,30 +26,33 @@ MOMENT = Turn._meta.get_field("created_at")
 def insert(turn: Turn, *, title: str, usage: Usage | None, owner_id: int) -> Turn | None:
     """Store the unsaved, positioned `turn` (with its unsaved `usage`, and `title` for a conversation
     that has none yet) in one statement; the stored turn, or None when nothing was stored."""
+    # The wrapper itself: each attribute of the `connection` proxy is a thread-local lookup, and
+    # preparing the ~25 values asks it several times each.
+    db = connections[DEFAULT_DB_ALIAS]
     params = [
         turn.conversation_id,
         owner_id,
-        *_values(TURN_COLUMNS, turn),
+        *_values(TURN_COLUMNS, turn, db),
         turn.conversation_id,
         turn.item_id,
     ]
     if usage is not None:
-        params += _values(USAGE_COLUMNS, usage)
+        params += _values(USAGE_COLUMNS, usage, db)
     started = turn.started_at or turn.created_at
-    params += [MOMENT.get_db_prep_save(value, connection) for value in (timezone.now(), started, started)]
+    params += [MOMENT.get_db_prep_save(value, db) for value in (timezone.now(), started, started)]
     if title:
         params.append(title)
     params.append(turn.conversation_id)
-    with _prepared_cursor() as cursor:
+    with _prepared_cursor(db) as cursor:
         cursor.execute(_sql(usage is not None, bool(title)), params)
         found = cursor.fetchone()
     if found is None:
         return None
     turn.pk = found[0]
-    turn._state.adding, turn._state.db = False, connection.alias
+    turn._state.adding, turn._state.db = False, db.alias
     if usage is not None:
         usage.pk = found[1]
-        usage._state.adding, usage._state.db = False, connection.alias
+        usage._state.adding, usage._state.db = False, db.alias
     Turn.usage.related.set_cached_value(turn, usage)  # None: known to have none, no query to ask
     return turn
 
@@ -64,16 +67,16 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, **kwargs)
 
 
-def _prepared_cursor():
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        cursor = _PreparedCursor(connection.connection)
+def _prepared_cursor(db):
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        cursor = _PreparedCursor(db.connection)
     # Django's wrapper: database errors as Django's, and the statement in connection.queries.
-    return connection._prepare_cursor(cursor)
+    return db._prepare_cursor(cursor)
 
 
-def _values(fields, instance) -> list:
-    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+def _values(fields, instance, db) -> list:
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), db) for field in fields]
 
 
 def _cast(field) -> str:
