@@ -1,8 +1,11 @@
-"""The history page's rows as ready-made text: each cell formatted once in Python.
+"""The history page's table rows, as HTML made in Python.
 
-The row template used to format every cell with template filters (two dates, a duration, intcomma,
-floatformat, the price lookup, a URL): most of the page's CPU (docs/performance.md). The values and
-the formatting functions are the same as the filters', so the page reads the same.
+The rows were a template loop that formatted every cell with filters (two dates, a duration,
+intcomma, floatformat, the price lookup, a URL): about two thirds of the page's CPU. Even with
+the values formatted beforehand, Django's template engine spent ~0.1 ms per row on resolving and
+escaping its variables (docs/performance.md). Here each cell is formatted once, with the same
+functions as the filters or exact equivalents, and each row is one format_html of ROW_HTML, so
+the page reads exactly as before.
 """
 
 import uuid
@@ -12,6 +15,8 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.formats import get_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
 from conversations import search
@@ -22,6 +27,43 @@ NO_DURATION = "—"
 COST_PLACES = Decimal("0.0001")
 COST_CONTEXT = Context(prec=40)  # any sum of costs (TOTAL_COST_DIGITS) keeps all its digits
 _ANY_ID = uuid.UUID(int=0)
+# One <tr> of templates/conversations/conversation_list.html's table, with the whitespace the
+# template loop had around it.
+ROW_HTML = """
+          <tr>
+            <td data-label="Title">
+              <a href="{url}">{title}</a>
+              {badge}
+              {snippet}
+            </td>
+            <td data-label="Date"><time datetime="{created_iso}">{created_text}</time></td>
+            <td data-label="Duration">{duration}</td>
+            <td data-label="Turns">{turns}</td>
+            <td data-label="Cost">{cost}</td>
+          </tr>
+        """
+ACTIVE_BADGE = mark_safe(' <span class="badge">active</span>')  # noqa: S308 (a constant)
+PRICE_UNKNOWN = mark_safe('<span class="muted">price unknown</span>')  # noqa: S308 (a constant)
+
+
+def history_rows_html(conversations: list[Conversation], query: str = "") -> SafeString:
+    """The table rows of `conversations` (annotated with their figures), as HTML."""
+    return mark_safe("".join(_row_html(row) for row in history_rows(conversations, query)))  # noqa: S308 (format_html escaped each row)
+
+
+def _row_html(row: dict) -> SafeString:
+    return format_html(
+        ROW_HTML,
+        url=row["url"],
+        title=row["title"],
+        badge=ACTIVE_BADGE if row["active"] else "",
+        snippet=format_html('<p class="search-snippet">{}</p>', row["snippet"]) if row["snippet"] else "",
+        created_iso=row["created_iso"],
+        created_text=row["created_text"],
+        duration=row["duration"],
+        turns=row["turns"],
+        cost=PRICE_UNKNOWN if row["cost"] is None else format_html("${}", row["cost"]),
+    )
 
 
 def history_rows(conversations: list[Conversation], query: str = "") -> list[dict]:

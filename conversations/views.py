@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from conversations import search, selectors, services
 from conversations.forms import RenameForm
-from conversations.history_rows import history_rows
+from conversations.history_rows import history_rows_html
 from conversations.models import Conversation
 from conversations.pagination import counted_page
 
@@ -79,7 +79,7 @@ def conversation_list(request):
         }
     page["previous"], page["next"] = page["number"] - 1, page["number"] + 1
     rows = selectors.with_figures(rows)
-    context = {"page": page, "conversations": rows, "rows": history_rows(rows, query), "q": query}
+    context = {"page": page, "conversations": rows, "rows_html": history_rows_html(rows, query), "q": query}
     return render(request, "conversations/conversation_list.html", context)
 
 

@@ -6,11 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
 from django.utils import timezone
 from turn_helpers import make_turn
 
 from conversations import selectors
-from conversations.models import Conversation, Usage
+from conversations.history_rows import history_rows_html
+from conversations.models import Conversation, Turn, Usage
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +118,40 @@ def test_out_of_range_pages_behave_as_before(alice_client, alice_token_api, alic
     assert html.context["page"]["number"] == expected_page
     api = alice_token_api.get("/api/conversations/", {"page": page})
     assert api.status_code == (200 if page == "last" else 404)
+
+
+# The row loop of the history template before the rows were made in Python (history_rows.py).
+TEMPLATE_ROWS = """{% load history humanize %}{% for conversation in conversations %}
+          <tr>
+            <td data-label="Title">
+              <a href="{{ conversation.get_absolute_url }}">{{ conversation.display_title }}</a>
+              {% if conversation.status == "active" %} <span class="badge">active</span>{% endif %}
+              {% if conversation.search_snippet %}<p class="search-snippet">{{ conversation.search_snippet|highlight:q }}</p>{% endif %}
+            </td>
+            <td data-label="Date"><time datetime="{{ conversation.created_at|date:'c' }}">{{ conversation.created_at|date:"M j, Y H:i" }}</time></td>
+            <td data-label="Duration">{{ conversation.elapsed|duration|default:"—" }}</td>
+            <td data-label="Turns">{{ conversation.turn_count|intcomma }}</td>
+            <td data-label="Cost">{% if conversation.price_known %}${{ conversation.total_cost|floatformat:4 }}{% else %}<span class="muted">price unknown</span>{% endif %}</td>
+          </tr>
+        {% endfor %}"""
+
+
+@pytest.mark.parametrize("query", ["", "oslo", "<b>"])
+def test_the_rows_read_as_the_template_loop_wrote_them(alice, every_kind, query):
+    every_kind[0].title = "<script>alert('x')</script> & more"
+    every_kind[0].save()
+    every_kind[1].model = "gpt-realtime-9"  # no price
+    every_kind[1].save()
+    make_turn(every_kind[2], "q", position=5, text="Cold in <b>Oslo</b> & windy " * 20)
+    long = Conversation.objects.create(owner=alice, title="Long", status="ended")
+    Turn.objects.bulk_create(  # a turn count with a thousands separator
+        Turn(conversation=long, item_id=f"t{i}", role="user", position=i, text="") for i in range(1001)
+    )
+    owned = selectors.owned_conversations(user=alice)
+    found = selectors.search_conversations(owned, query) if query else owned
+    expected = Template(TEMPLATE_ROWS).render(
+        Context({"conversations": list(selectors.with_stats(found)), "q": query})
+    )
+    assert history_rows_html(selectors.with_figures(list(found)), query) == expected
+    if query == "oslo":
+        assert "<mark>" in expected
