@@ -15,7 +15,7 @@ from .errors import ApiError, invalid_type, invalid_value, missing_parameter, un
 from .ids import new_id
 from .knobs import Knobs
 from .response import USER_AUDIO_TOKENS_PER_S, Response
-from .speech_in import SAMPLE_RATE, Listener, Recognizer, trim_silence
+from .speech_in import SAMPLE_RATE, Listener, Recognizer, Stream, trim_silence
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +59,10 @@ class Session:
         self._pending_transcriptions: list[tuple[str, str, int]] = []
         self._playing: tuple[Response, str, speech_out.Playback] | None = None
         self._last_response_id: str | None = None
-        self._listener = Listener()
+        self._listener = Listener(streaming=True)
         self._input = bytearray()
         self._utterance_item: str | None = None
+        self._hearing: Stream | None = None  # the utterance being decoded while it is spoken
         self._ignoring = False
         self._tasks: set[asyncio.Task] = set()
         self._timer: asyncio.TimerHandle | None = None
@@ -94,6 +95,7 @@ class Session:
             self._timer.cancel()
         for task in self._tasks:
             task.cancel()
+        self._stop_hearing()
         self.speaker.clear()
 
     def emit(self, type: str, **fields: object) -> None:
@@ -235,7 +237,8 @@ class Session:
 
     def _on_input_audio_buffer_clear(self, event: dict) -> None:
         self._input.clear()
-        self._listener = Listener()
+        self._stop_hearing()
+        self._listener = Listener(streaming=True)
         self._utterance_item = None
         self.emit("input_audio_buffer.cleared")
 
@@ -249,7 +252,8 @@ class Session:
             )
         pcm = trim_silence(bytes(self._input))
         self._input.clear()
-        self._listener = Listener()
+        self._stop_hearing()
+        self._listener = Listener(streaming=True)
         item_id = self._utterance_item or new_id("item")
         self._utterance_item = None
         self._spawn(self._commit(pcm, item_id, respond=False))
@@ -274,12 +278,21 @@ class Session:
         del self._input[: max(0, len(self._input) - MAX_INPUT_MS * BYTES_PER_MS)]
         turn_detection = self.config["audio"]["input"]["turn_detection"]
         if turn_detection is None:
+            self._stop_hearing()
             return
-        for kind, ms, speech in self._listener.feed(pcm):
+        for kind, ms, audio in self._listener.feed(pcm):
             if kind == "start":
                 self._speech_started(ms, turn_detection)
+            elif kind == "speech":
+                if self._hearing is not None:
+                    self._hearing.hear(audio)
             else:
-                self._speech_stopped(ms, speech, turn_detection)
+                self._speech_stopped(ms, audio, turn_detection)
+
+    def _stop_hearing(self) -> None:
+        if self._hearing is not None:
+            self._hearing.cancel()
+            self._hearing = None
 
     @property
     def busy(self) -> bool:
@@ -292,6 +305,8 @@ class Session:
             self._ignoring = True
             return
         self._ignoring = False
+        self._stop_hearing()
+        self._hearing = self.recognizer.stream()
         self._utterance_item = new_id("item")
         self.emit("input_audio_buffer.speech_started", audio_start_ms=ms, item_id=self._utterance_item)
         if self.busy:
@@ -316,10 +331,15 @@ class Session:
         self._utterance_item = None
         self.emit("input_audio_buffer.speech_stopped", audio_end_ms=ms, item_id=item_id)
         self._input.clear()
-        self._spawn(self._commit(speech, item_id, respond=turn_detection.get("create_response", True)))
+        heard = self._hearing.finish(speech) if self._hearing is not None else None
+        self._hearing = None
+        respond = turn_detection.get("create_response", True)
+        self._spawn(self._commit(speech, item_id, respond=respond, heard=heard))
 
-    async def _commit(self, pcm: bytes, item_id: str, *, respond: bool) -> None:
-        text = await self.recognizer.transcribe(pcm)
+    async def _commit(
+        self, pcm: bytes, item_id: str, *, respond: bool, heard: Awaitable[str] | None = None
+    ) -> None:
+        text = await (heard if heard is not None else self.recognizer.transcribe(pcm))
         previous = self.items[-1]["id"] if self.items else None
         self.emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
         item = {

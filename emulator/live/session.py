@@ -12,7 +12,7 @@ from .. import model, speech_out
 from ..errors import ApiError, invalid_value
 from ..ids import new_id
 from ..knobs import Knobs
-from ..speech_in import Listener, Recognizer
+from ..speech_in import Listener, Recognizer, Stream
 from . import config
 from .backend import Backend, Turn
 from .voice import INPUT_FRAGMENT_WORDS, Timeline, Voice, fragments, pieces
@@ -66,7 +66,8 @@ class LiveSession:
         self.closed = False
         self._send = emit
         self._on_close = on_close
-        self._listener = Listener()
+        self._listener = Listener(streaming=True)
+        self._hearing: Stream | None = None  # the utterance being decoded while it is spoken
         self._audio_origin_ms: int | None = None
         self._utterance_start = 0
         self._muted = False
@@ -106,6 +107,8 @@ class LiveSession:
             timer.cancel()
         for task in list(self._tasks):
             task.cancel()
+        if self._hearing is not None:
+            self._hearing.cancel()
         self.speaker.clear()
 
     def _end(self, reason: str, client_event_id: str | None = None) -> None:
@@ -310,18 +313,26 @@ class LiveSession:
         for kind, ms, speech in self._listener.feed(bytes(len(pcm)) if self._muted else pcm):
             if kind == "start":
                 self._utterance_start = ms
+                if self._hearing is not None:
+                    self._hearing.cancel()
+                self._hearing = self.recognizer.stream()
                 # Full duplex: the model stops talking when the user starts.
                 self.voice.stop()
+            elif kind == "speech":
+                if self._hearing is not None:
+                    self._hearing.hear(speech)
             else:
                 start, end = self._audio_ms(self._utterance_start), self._audio_ms(ms)
-                self._spawn(self._hear(speech, start, end))
+                heard = self._hearing.finish(speech) if self._hearing is not None else None
+                self._hearing = None
+                self._spawn(self._hear(speech, start, end, heard))
 
     def _audio_ms(self, stream_ms: int) -> int:
         """Session clock time of a position in the microphone stream."""
         return self._audio_origin_ms + stream_ms
 
-    async def _hear(self, pcm: bytes, start_ms: int, end_ms: int) -> None:
-        text = await self.recognizer.transcribe(pcm)
+    async def _hear(self, pcm: bytes, start_ms: int, end_ms: int, heard: Awaitable[str] | None) -> None:
+        text = await (heard if heard is not None else self.recognizer.transcribe(pcm))
         if not text:
             return
         end_ms = max(end_ms, start_ms + 1)

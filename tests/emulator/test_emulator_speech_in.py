@@ -75,3 +75,21 @@ def test_cities_are_heard_right_or_asked_about_never_mistaken(recognizer):
     right = sum(result == RIGHT for result, _ in outcomes.values())
     assert wrong == {}
     assert right >= 0.97 * len(outcomes), {k: v for k, v in outcomes.items() if v[0] != RIGHT}
+
+
+async def test_an_utterance_is_decoded_while_it_is_spoken(recognizer):
+    phrase = "what is the weather in paris and berlin"
+    pcm = speak(phrase)
+    listener = Listener(streaming=True)
+    events = []
+    for offset in range(0, len(pcm), 640):  # 20 ms pieces, as a call's microphone delivers them
+        events += listener.feed(pcm[offset : offset + 640])
+    assert [kind for kind, _, _ in events if kind != "speech"] == ["start", "stop"]
+    speech = [audio for kind, _, audio in events if kind == "speech"]
+    assert len(speech) > 50
+    assert b"".join(speech) == events[-1][2]  # the pieces are exactly the utterance's audio
+
+    stream = recognizer.stream()
+    for audio in speech:
+        stream.hear(audio)
+    assert await stream.finish(events[-1][2]) == phrase
