@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 HISTORY_TURNS = 12  # turns of a continued conversation replayed to the model
 HISTORY_TEXT = 500  # characters per replayed turn
+CONVERSATION_GONE = "The conversation was deleted while the session started; the session was not used."
 UPSTREAM_NAMES = {"realtime": "the OpenAI Realtime API", "live": "GPT-Live"}
 
 
@@ -132,9 +134,13 @@ def _record_start(
     with transaction.atomic():
         if conversation is None:
             counted.save(force_insert=True)
-        else:
-            _count_voice_session(counted)
+        elif not _count_voice_session(counted):
+            # Deleted (another tab, the retention job) while the upstream was called.
+            audit.conversation, audit.detail = None, CONVERSATION_GONE
         audit.save()
+    if audit.conversation is None:  # the browser gets no session: the unit goes back
+        _give_back_quota_unit(user)
+        raise Http404(selectors.NOT_FOUND)
     return counted
 
 
@@ -227,8 +233,9 @@ def _counted(
     return conversation
 
 
-def _count_voice_session(conversation: Conversation) -> None:
-    Conversation.objects.filter(pk=conversation.pk).update(
+def _count_voice_session(conversation: Conversation) -> bool:
+    """Count the session on the stored conversation; False when it no longer exists."""
+    counted = Conversation.objects.filter(pk=conversation.pk).update(
         session_count=F("session_count") + 1,
         status=conversation.status,
         upstream=conversation.upstream,
@@ -237,7 +244,9 @@ def _count_voice_session(conversation: Conversation) -> None:
         ended_at=None,
         updated_at=timezone.now(),
     )
-    conversation.refresh_from_db()
+    if counted:
+        conversation.refresh_from_db()
+    return bool(counted)
 
 
 def _history(conversation: Conversation) -> tuple[tuple[str, str], ...]:

@@ -105,6 +105,30 @@ def test_sessions_started_one_after_another_count_up(alice_api, alice, realtime)
     assert SessionGrant.objects.filter(conversation_id=conversation, outcome="granted").count() == 4
 
 
+@pytest.mark.parametrize("upstream", ["realtime", "live"])
+def test_a_conversation_deleted_while_its_session_starts_is_a_404_and_the_unit_goes_back(
+    alice_api, alice, request, respx_mock, upstream
+):
+    start = request.getfixturevalue(upstream)
+    conversation = Conversation.objects.create(owner=alice, title="Oslo")
+    route = next(iter(respx_mock.routes))
+    answer = route.return_value
+
+    def deleted_meanwhile(_request):  # another tab deletes it while the upstream answers
+        Conversation.objects.filter(pk=conversation.pk).delete()
+        return answer
+
+    route.side_effect = deleted_meanwhile
+    response = start(alice_api, conversation=str(conversation.pk))
+    assert response.status_code == 404
+    assert response.json()["detail"] == "This conversation does not exist. It may have been deleted."
+    assert not Conversation.objects.filter(owner=alice).exists()
+    assert DailyQuota.objects.get(user=alice).used == 0
+    grant = SessionGrant.objects.get(user=alice)
+    assert (grant.conversation, grant.outcome) == (None, "granted")
+    assert "deleted while the session started" in grant.detail
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the one statements are PostgreSQL's")
 @pytest.mark.parametrize("continued", [False, True])
 def test_on_postgresql_the_quota_and_the_rows_are_one_statement_each(alice_api, alice, realtime, continued):
