@@ -459,6 +459,7 @@ class Bench:
                 runs["page"]["main"]["rps"],
                 runs["noop_session"]["main"]["rps"],
                 "req/s",
+                Target(">=", 0.5),
                 note=_errors_note(runs["page"]["main"])
                 or f"{large} conversations, {HISTORY_CONNECTIONS} connections",
             ),
