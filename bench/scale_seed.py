@@ -2,12 +2,20 @@
 
 The heavy user "scale" owns conversations of TURNS_PER_CONVERSATION turns; 100 other users own
 OTHERS_TURNS turns between them, so the table also holds data the heavy user's pages must not read.
-Sizes are reached by topping up: the 1M data set is the 10k one plus 990k turns, and a database
-already at a size is reused (`--reuse`), since seeding a million turns takes minutes.
+The heavy user's first 10k turns are the same at every size (same layout, same random stream): one
+conversation of DETAIL_TURNS (the detail page) and FIXED_TURNS conversations of SMALL_TURNS, so that
+10k already fills more than a page of the history; beyond 10k, conversations of TURNS_PER_CONVERSATION.
+Sizes are reached by topping up: the 1M data set is the 10k one plus 990k turns.
 
-Words follow a Zipf-like distribution over a vocabulary, plus two planted words whose frequency
-is fixed: RARE_WORD in one turn of RARE_EVERY, COMMON_WORD in one turn of COMMON_EVERY. A search
-for either therefore finds 100× more turns at 1M than at 10k, as it would in real data.
+Words follow a Zipf-like distribution over a vocabulary, plus planted words. Two have a fixed
+frequency: RARE_WORD in one turn of RARE_EVERY, COMMON_WORD in one turn of COMMON_EVERY; a search
+for either finds 100× more turns at 1M than at 10k, as it would in real data. FIXED_WORD has a fixed
+count: one turn in each of the FIXED_TURNS small conversations of the first 10k and nowhere else, so
+its search has the same result at every size (two full pages of 20), and its growth is the data's
+size alone.
+
+A finished seeding writes SEED_VERSION into the database's comment (`mark_seeded`); bench/scale.py
+seeds again a database whose mark differs, so that a change here is never measured on old data.
 """
 
 import datetime as dt
@@ -30,6 +38,10 @@ OTHERS_TURNS = 200_000
 TURNS_PER_CONVERSATION = 500
 CHUNK_TURNS = 50_000
 DETAIL_TURNS = 2_000  # one conversation of this size, for the detail page
+SMALL_TURNS = 200  # the rest of the first 10k turns: FIXED_TURNS conversations of this size
+FIXED_WORD, FIXED_TURNS = "saxophone", 40
+FIXED_POSITION = 100  # the turn of each small conversation that holds FIXED_WORD (a user turn)
+SEED_VERSION = "bench-scale seed 2"  # change it whenever the seeded data changes
 RARE_WORD, RARE_EVERY = "zanzibar", 10_000
 COMMON_WORD, COMMON_EVERY = "umbrella", 20
 VOCABULARY = [
@@ -170,26 +182,48 @@ def seed_base() -> dict:
 
 
 def grow_heavy_user(target: int) -> None:
-    """Top the heavy user up to `target` turns (the first conversation has DETAIL_TURNS)."""
+    """Top the heavy user up to `target` turns, phase by phase: the DETAIL_TURNS conversation, the
+    FIXED_TURNS small conversations that hold FIXED_WORD, then conversations of TURNS_PER_CONVERSATION."""
     owner = get_user_model().objects.get(username=HEAVY_USER).pk
     have = heavy_turns()
     if have >= target:
         return
     rng = random.Random(have + 1)
-    if have == 0:
-        _add_turns(owner_id=owner, turns=DETAIL_TURNS, rng=rng, per_conversation=DETAIL_TURNS, offset=0)
-        have = DETAIL_TURNS
-    _add_turns(
-        owner_id=owner, turns=target - have, rng=rng, per_conversation=TURNS_PER_CONVERSATION, offset=have
-    )
+    small_end = DETAIL_TURNS + FIXED_TURNS * SMALL_TURNS
+    phases = [
+        (DETAIL_TURNS, DETAIL_TURNS, False),
+        (small_end, SMALL_TURNS, True),
+        (max(target, small_end), TURNS_PER_CONVERSATION, False),
+    ]
+    for end, per_conversation, fixed in phases:
+        end = min(end, target)
+        if have < end:
+            _add_turns(
+                owner_id=owner,
+                turns=end - have,
+                rng=rng,
+                per_conversation=per_conversation,
+                offset=have,
+                fixed=fixed,
+            )
+            have = end
     with connection.cursor() as cursor:
         # As autovacuum would: statistics, and the visibility map that lets the search's count of
         # matches come from the index alone.
         cursor.execute("VACUUM ANALYZE")
 
 
-def _text(rng: random.Random, serial: int) -> str:
+def mark_seeded() -> None:
+    """Record in the database's comment that its seeding is complete and of SEED_VERSION."""
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [SEED_VERSION])
+
+
+def _text(rng: random.Random, serial: int, fixed: bool = False) -> str:
     words = rng.choices(VOCABULARY, weights=WEIGHTS, k=rng.randint(6, 40))
+    if fixed:
+        words.insert(rng.randrange(len(words)), FIXED_WORD)
     if serial % RARE_EVERY == RARE_EVERY // 2:
         words.insert(rng.randrange(len(words)), RARE_WORD)
     if serial % COMMON_EVERY == 3:
@@ -197,8 +231,11 @@ def _text(rng: random.Random, serial: int) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def _add_turns(*, owner_id: int, turns: int, rng: random.Random, per_conversation: int, offset: int) -> None:
-    """COPY `turns` turns in conversations of `per_conversation`, a chunk at a time (memory stays flat)."""
+def _add_turns(
+    *, owner_id: int, turns: int, rng: random.Random, per_conversation: int, offset: int, fixed: bool = False
+) -> None:
+    """COPY `turns` turns in conversations of `per_conversation`, a chunk at a time (memory stays flat);
+    with `fixed`, FIXED_WORD in the turn at FIXED_POSITION of each conversation."""
     chunk = per_conversation * max(1, CHUNK_TURNS // per_conversation)
     for start in range(0, turns, chunk):
         _copy_chunk(
@@ -207,10 +244,13 @@ def _add_turns(*, owner_id: int, turns: int, rng: random.Random, per_conversatio
             rng=rng,
             per_conversation=per_conversation,
             offset=offset + start,
+            fixed=fixed,
         )
 
 
-def _copy_chunk(*, owner_id: int, turns: int, rng: random.Random, per_conversation: int, offset: int) -> None:
+def _copy_chunk(
+    *, owner_id: int, turns: int, rng: random.Random, per_conversation: int, offset: int, fixed: bool
+) -> None:
     """Conversations of `per_conversation` turns, with usage on assistant turns."""
     conversations, turn_rows, usage_rows = [], [], []
     turn_ids = _next_ids(Turn, turns)
@@ -249,7 +289,7 @@ def _copy_chunk(*, owner_id: int, turns: int, rng: random.Random, per_conversati
                 "item_id": f"item_{serial:08}",
                 "previous_item_id": f"item_{serial - 1:08}" if position else "",
                 "role": "tool" if tool else role,
-                "text": "" if tool else _text(rng, serial),
+                "text": "" if tool else _text(rng, serial, fixed and position == FIXED_POSITION),
                 "status": "completed",
                 "session": 1,
                 "position": position,
