@@ -17,14 +17,18 @@ def test_the_fixed_count_and_common_words_carry_the_target_and_the_rare_word_onl
     assert scale.verdict("search page, fixed-count word", flat)[1] == "yes"
     assert scale.verdict("API search, common word", flat)[1] == "yes"
     assert scale.verdict("search page, fixed-count word", {**flat, "growth": 1.6})[1] == "NO"
-    assert scale.verdict("API search, fixed-count word", {"10k": 90.0, "1m": 110.0, "growth": 1.22})[1] == "NO"
+    assert (
+        scale.verdict("API search, fixed-count word", {"10k": 90.0, "1m": 110.0, "growth": 1.22})[1] == "NO"
+    )
     assert scale.verdict("search page, rare word", {**flat, "growth": 3.0}) == ("report", "-")
     assert scale.verdict("history page", flat) == ("report", "-")
 
 
 def _fixed_turns(user) -> list[Turn]:
     return list(
-        Turn.objects.filter(conversation__owner=user, text__icontains=scale_seed.FIXED_WORD).order_by("item_id")
+        Turn.objects.filter(conversation__owner=user, text__icontains=scale_seed.FIXED_WORD).order_by(
+            "item_id"
+        )
     )
 
 
