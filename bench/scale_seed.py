@@ -260,7 +260,9 @@ def _copy_chunk(
         serial = offset + index
         if index % per_conversation == 0:
             conversation = uuid.UUID(int=rng.getrandbits(128), version=4)
-            created = START + dt.timedelta(minutes=serial // per_conversation * 97)
+            # 97 minutes per 500 turns, from the conversation's first turn: one conversation after the
+            # other in time whatever their size (the small ones 38.8 minutes apart).
+            created = START + dt.timedelta(minutes=serial * 97 / TURNS_PER_CONVERSATION)
             count = min(per_conversation, turns - index)
             conversations.append(
                 {

@@ -1,5 +1,6 @@
 """`make bench-scale`: the seed's planted words, its version mark, and the per-row verdict."""
 
+import itertools
 import re
 
 import pytest
@@ -50,7 +51,11 @@ def test_the_fixed_count_word_is_in_the_same_forty_turns_at_every_size_and_fills
     assert 'rel="next"' in page
 
     scale_seed.grow_heavy_user(11_000)  # topping up adds conversations without the word
-    assert Conversation.objects.filter(owner=user).count() == 1 + 40 + 2
+    conversations = Conversation.objects.filter(owner=user).order_by("created_at")
+    assert conversations.count() == 1 + 40 + 2
+    times = list(conversations.values_list("created_at", "updated_at"))
+    # One after the other in time, whatever their size.
+    assert all(ended < next_start for (_, ended), (next_start, _) in itertools.pairwise(times))
     assert [(t.item_id, t.text) for t in _fixed_turns(user)] == at_10k
 
     Conversation.objects.filter(owner=user).delete()
