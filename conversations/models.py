@@ -112,7 +112,11 @@ class Turn(models.Model):
         INTERRUPTED = "interrupted", "Interrupted"
         FAILED = "failed", "Failed"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    # No index of its own: the unique (conversation, item_id) and turn_conversation_order both
+    # start with it, and serve every lookup by conversation (its cascade included).
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="turns", db_index=False
+    )
     item_id = models.CharField(max_length=64, help_text="The Realtime conversation item id.")
     previous_item_id = models.CharField(max_length=64, blank=True)
     role = models.CharField(max_length=10, choices=Role)
