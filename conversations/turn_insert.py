@@ -11,6 +11,7 @@ successors are stored already (they move), and a conversation that is not the us
 """
 
 import functools
+import sys
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -57,6 +58,13 @@ def insert(turn: Turn, *, title: str, usage: Usage | None, owner_id: int) -> Tur
     return turn
 
 
+# psycopg prepares nothing on a connection whose prepare_threshold is None, even when asked to
+# (prepare=True), and Django opens every connection so, to keep connection poolers working. A
+# threshold no statement reaches keeps preparation explicit: only the statements below are
+# prepared (Django's own cursors bind client-side and are never prepared either way).
+EXPLICIT_ONLY = sys.maxsize
+
+
 class _PreparedCursor(psycopg.Cursor):
     """Binds the parameters server-side and prepares each statement shape once per database
     connection: later posts send only the parameters, and PostgreSQL neither parses nor plans the
@@ -66,11 +74,20 @@ class _PreparedCursor(psycopg.Cursor):
     def execute(self, query, params=None, **kwargs):
         return super().execute(query, params, prepare=True, **kwargs)
 
+    def _maybe_prepare_gen(self, pgq, **kwargs):
+        # psycopg remembers the statement text only when it sends it unprepared; Django reads it
+        # for connection.queries (DEBUG, tests).
+        self._query = pgq
+        return super()._maybe_prepare_gen(pgq, **kwargs)
+
 
 def _prepared_cursor(db):
     db.ensure_connection()
+    raw = db.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = EXPLICIT_ONLY
     with db.wrap_database_errors:
-        cursor = _PreparedCursor(db.connection)
+        cursor = _PreparedCursor(raw)
     # Django's wrapper: database errors as Django's, and the statement in connection.queries.
     return db._prepare_cursor(cursor)
 

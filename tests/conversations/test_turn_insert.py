@@ -45,6 +45,28 @@ def test_a_new_turn_with_usage_is_one_statement(alice_conversation):
     assert turn.usage.cost == Decimal(USAGE_COST)
 
 
+def _prepared_statements() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+@ON_POSTGRESQL
+def test_the_statement_is_parsed_and_planned_once_per_connection(alice_api, alice_conversation):
+    # Django opens connections with psycopg's preparation off; the insert still prepares its
+    # statement, so later posts send only the values (PostgreSQL's own view of the session).
+    before = _prepared_statements()
+    for position in range(3):
+        body = turn_body(f"p{position}", "assistant", session=1, position=position)
+        assert alice_api.post(turns_url(alice_conversation), body).status_code == 201
+    assert Conversation.objects.filter(pk=alice_conversation.pk).count() == 1  # a query of Django's
+    after = _prepared_statements()
+    runs = {statement: count - before.get(statement, 0) for statement, count in after.items()}
+    assert [count for count in runs.values() if count] == [3]
+    # Only the statements asked for are prepared, never Django's own queries.
+    assert all(statement.startswith("WITH owner AS ") for statement in after)
+
+
 def test_the_stored_turn_usage_and_answer_match_the_post(alice_api, alice_conversation):
     response = alice_api.post(turns_url(alice_conversation), browser_body(usage=USAGE))
     assert response.status_code == 201
