@@ -21,6 +21,7 @@ seeds again a database whose mark differs, so that a change here is never measur
 import datetime as dt
 import random
 import uuid
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -277,8 +278,14 @@ def _copy_chunk(
                     "updated_at": created + dt.timedelta(seconds=5 * count),
                     "started_at": created,
                     "ended_at": created + dt.timedelta(seconds=5 * count),
+                    # The stored figures (conversations/figures.py), counted below with the rows.
+                    "turn_count": 0,
+                    "total_tokens": 0,
+                    "total_cost": Decimal(0),
+                    "last_turn_at": None,
                 }
             )
+            head = conversations[-1]
             position = 0
         role = "user" if position % 2 == 0 else "assistant"
         tool = role == "assistant" and position % 10 == 5
@@ -306,7 +313,11 @@ def _copy_chunk(
                 "updated_at": moment,
             }
         )
+        head["turn_count"] += 1
+        head["last_turn_at"] = moment + dt.timedelta(seconds=4)  # each turn ends after the previous
         if role == "assistant" and not tool:
+            head["total_tokens"] += 2440
+            head["total_cost"] += Decimal("0.029760")
             usage_rows.append(
                 {
                     "id": next(usage_ids),

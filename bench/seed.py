@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from accounts.services import create_api_token
+from conversations import figures
 from conversations.models import Conversation, Turn, Usage
 
 LOAD_USERS = 16  # one per load connection, as real clients are different people
@@ -206,6 +207,7 @@ def _create_turns(conversation: Conversation, count: int, rng: random.Random) ->
         ),
         batch_size=2000,
     )
+    figures.recount([conversation.pk])  # bulk_create writes no figures: count them once
 
 
 def _spread_creation_times(user) -> None:

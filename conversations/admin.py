@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import DurationField, ExpressionWrapper, F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from conversations import downloads, search, selectors
+from conversations import downloads, figures, search, selectors
 from conversations.formatting import format_cost, format_duration
 from conversations.models import TURN_FIELDS, Conversation, DailyQuota, SessionGrant, Turn, Usage
 
@@ -117,7 +119,10 @@ class ConversationAdmin(admin.ModelAdmin):
         css = {"all": ("css/admin-transcript.css",)}  # long texts and JSON wrap inside the page
 
     def get_queryset(self, request):
-        return selectors.with_stats(super().get_queryset(request))
+        # The figures are stored on the conversation (figures.py); only the duration is computed,
+        # for sorting by it.
+        duration = ExpressionWrapper(Coalesce("ended_at", "last_turn_at") - F("started_at"), DurationField())
+        return super().get_queryset(request).annotate(duration_order=duration)
 
     def has_add_permission(self, request):
         return False  # conversations come from the talk page, not from the admin
@@ -132,7 +137,7 @@ class ConversationAdmin(admin.ModelAdmin):
     def display_title(self, obj):
         return obj.display_title
 
-    @admin.display(description="duration", ordering="elapsed")
+    @admin.display(description="duration", ordering="duration_order")
     def duration(self, obj):
         return format_duration(obj.elapsed) or "—"
 
@@ -169,6 +174,15 @@ class UsageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        figures.recount([obj.conversation_id])  # the conversation's stored tokens and cost
+
+    def delete_queryset(self, request, queryset):
+        conversations = set(queryset.values_list("conversation_id", flat=True))
+        super().delete_queryset(request, queryset)
+        figures.recount(conversations)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

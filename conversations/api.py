@@ -127,10 +127,6 @@ class ConversationListView(generics.ListAPIView):
             return Conversation.objects.none()
         return selectors.owned_conversations(user=self.request.user)
 
-    def paginate_queryset(self, queryset):
-        """The page, with the figures of its conversations only (selectors.with_figures)."""
-        return selectors.with_figures(super().paginate_queryset(queryset))
-
     @extend_schema(operation_id="conversations_list")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -142,11 +138,11 @@ class ConversationDetailView(APIView):
     parser_classes = [BoundedJSONParser]
 
     def _get(self, request, pk) -> Conversation:
-        return selectors.conversation_with_stats(user=request.user, pk=pk)
+        return selectors.owned_conversation(user=request.user, pk=pk)
 
     @extend_schema(operation_id="conversations_retrieve", responses=ConversationDetailSerializer)
     def get(self, request, pk):
-        queryset = selectors.with_ordered_turns(selectors.with_stats(Conversation.objects.all()))
+        queryset = selectors.with_ordered_turns(Conversation.objects.all())
         conversation = selectors.owned_conversation(user=request.user, pk=pk, queryset=queryset)
         return Response(ConversationDetailSerializer(conversation).data)
 
@@ -264,7 +260,7 @@ class ConversationExportView(APIView):
     )
     def get(self, request, pk):
         export_format = _export_format(request, list(exports.FORMATS))
-        conversation = selectors.conversation_with_stats(user=request.user, pk=pk)
+        conversation = selectors.owned_conversation(user=request.user, pk=pk)
         return downloads.conversation_response(conversation, export_format)
 
 

@@ -19,7 +19,7 @@ def attachment(chunks: Iterator[str], content_type: str, filename: str) -> Strea
 
 
 def conversation_response(conversation: Conversation, export_format: str) -> StreamingHttpResponse:
-    """A streamed download of one conversation (annotated by selectors.with_stats); `export_format`
+    """A streamed download of one conversation (with its stored figures); `export_format`
     must be a key of exports.FORMATS."""
     content_type, render = exports.FORMATS[export_format]
     chunks = render(conversation, selectors.transcript(conversation=conversation))
@@ -27,7 +27,7 @@ def conversation_response(conversation: Conversation, export_format: str) -> Str
 
 
 def many_response(conversations: QuerySet[Conversation], *, header: dict, name: str) -> StreamingHttpResponse:
-    """A streamed JSON download of several conversations (annotated by with_stats) with their turns."""
+    """A streamed JSON download of several conversations (with their stored figures) with their turns."""
     filename = f"voiceapp-{slugify(name) or 'export'}-{timezone.localdate():%Y-%m-%d}.json"
     chunks = exports.render_many_json(header, conversations_json(conversations))
     return attachment(chunks, "application/json", filename)
@@ -36,7 +36,7 @@ def many_response(conversations: QuerySet[Conversation], *, header: dict, name: 
 def conversations_json(
     conversations: QuerySet[Conversation], progress: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
-    """The conversations (annotated by selectors.with_stats) with their turns as one JSON array,
+    """The conversations (with their stored figures) with their turns as one JSON array,
     streamed: written by PostgreSQL where it can (sql_json, the same bytes), else by Python.
     `progress` is told how many conversations are written so far."""
     if sql_json.available():

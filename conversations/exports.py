@@ -1,6 +1,6 @@
 """Render conversations as JSON, Markdown, plain text, CSV or SRT: pure functions, rows in, text out.
 
-A renderer takes a conversation (annotated by selectors.with_stats) and its turns as
+A renderer takes a conversation (with its stored figures) and its turns as
 selectors.transcript gives them (the API's shape, times in UTC), and yields the file a chunk at a
 time; conversations/downloads.py streams it. Times are shown in the current time zone.
 """

@@ -47,7 +47,7 @@ PRICE_UNKNOWN = mark_safe('<span class="muted">price unknown</span>')  # noqa: S
 
 
 def history_rows_html(conversations: list[Conversation], query: str = "") -> SafeString:
-    """The table rows of `conversations` (annotated with their figures), as HTML."""
+    """The table rows of `conversations` (with their stored figures), as HTML."""
     return mark_safe("".join(_row_html(row) for row in history_rows(conversations, query)))  # noqa: S308 (each cell escaped in _row_html)
 
 
@@ -69,7 +69,7 @@ def _row_html(row: dict) -> str:
 
 
 def history_rows(conversations: list[Conversation], query: str = "") -> list[dict]:
-    """One dict per conversation (annotated with its figures): url, title, active, snippet (HTML or
+    """One dict per conversation (with its stored figures): url, title, active, snippet (HTML or
     ""), created_iso, created_text, duration, turns, and cost (None when the model has no price)."""
     # One reverse() for the page: the rows' URLs differ only by the id.
     detail_url = reverse("conversations:detail", args=[_ANY_ID])

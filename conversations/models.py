@@ -36,6 +36,12 @@ TURN_FIELDS = {
 }
 
 
+# The figures of a conversation's turns and usage, stored on it (conversations/figures.py).
+FIGURES = ("turn_count", "total_tokens", "total_cost", "last_turn_at")
+# Sums of usage costs (a conversation's, a day's): room for any number of rows at USAGE_COST_MAX.
+TOTAL_COST_DIGITS = 24
+
+
 class ConversationQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(owner=user)
@@ -66,6 +72,17 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The figures of its turns and usage, stored so that a list reads them with its rows. Every write
+    # of a turn or a usage line changes them in the same statement or transaction, by increments
+    # (conversations/figures.py says which path does what); figures.counted() recounts them.
+    turn_count = models.PositiveIntegerField(default=0, editable=False)
+    total_tokens = models.PositiveBigIntegerField(default=0, editable=False)
+    total_cost = models.DecimalField(
+        max_digits=TOTAL_COST_DIGITS, decimal_places=6, default=Decimal(0), editable=False
+    )
+    # The latest of its turns' times (each turn's end, else its start, else when it was stored): the
+    # end of a started conversation's duration while it has no end of its own.
+    last_turn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -76,12 +93,30 @@ class Conversation(models.Model):
     def __str__(self):
         return self.title or f"Conversation {self.created_at:%Y-%m-%d %H:%M}"
 
+    def save(self, *args, **kwargs):
+        # A stored conversation's save never writes its figures back: they may have grown since it
+        # was read, and only the write paths' increments change them (conversations/figures.py).
+        if not self._state.adding and kwargs.get("update_fields") is None and not args:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in FIGURES
+            ]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("conversations:detail", args=[self.pk])
 
     @property
     def display_title(self) -> str:
         return str(self)
+
+    @property
+    def elapsed(self):
+        """Its duration: from its start to its end, or to its last turn while it has no end; None
+        before it started."""
+        end = self.ended_at or self.last_turn_at
+        return end - self.started_at if end is not None and self.started_at is not None else None
 
     @property
     def price_known(self) -> bool:
@@ -228,8 +263,6 @@ class DailyQuota(models.Model):
 # keep every row inside (issue 16). Plausible figures are far smaller (serializers.USAGE_TOKENS_MAX).
 USAGE_COUNT_MAX = 2_147_483_647
 USAGE_COST_MAX = Decimal("999999.999999")
-# Sums of costs: room for any number of rows at USAGE_COST_MAX.
-TOTAL_COST_DIGITS = 24
 # The token counts of a usage row: stored by services, shown by the API and exports, bounded below.
 USAGE_COUNTS = ("text_in", "text_cached", "audio_in", "audio_cached", "text_out", "audio_out", "total_tokens")
 # The usage of a turn as the API and the exports give it.

@@ -14,8 +14,7 @@ TOTAL = "paginator_total"
 
 def counted_page(paginator: Paginator, number) -> Page | None:
     """Page `number` of the paginator's queryset, with the paginator's count, from one query (the
-    count is a subquery of the page's): a list's page then has room for the query of its figures
-    (selectors.with_figures) in the queries it had. None when `number` is not a page with rows: the
+    count is a subquery of the page's). None when `number` is not a page with rows: the
     paginator's own page() or get_page() then decides, with a count of its own.
     """
     try:

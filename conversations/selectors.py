@@ -1,31 +1,22 @@
-"""Reading conversations and turns: ownership, order, search and totals. Writes live in services.py."""
+"""Reading conversations and turns: ownership, order, search and totals. Writes live in services.py;
+the figures of each conversation are stored on it (figures.py)."""
 
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connections
 from django.db.models import (
     Count,
     DateTimeField,
     DecimalField,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Func,
-    IntegerField,
-    Max,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     TextField,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from conversations import search
@@ -60,11 +51,6 @@ def owned_conversation(
     return conversation
 
 
-def conversation_with_stats(*, user: AbstractBaseUser, pk) -> Conversation:
-    """owned_conversation with the figures of with_stats."""
-    return owned_conversation(user=user, pk=pk, queryset=with_stats(Conversation.objects.all()))
-
-
 def _turns_in_order() -> QuerySet[Turn]:
     return Turn.objects.select_related("usage").in_order()
 
@@ -85,110 +71,6 @@ def recent_spoken_turns(*, conversation: Conversation, limit: int) -> list[Turn]
     return list(reversed(turns.in_order().reverse().only("role", "text")[:limit]))
 
 
-def with_stats(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Annotate turn_count, total_tokens, total_cost, last_turn_at and elapsed, one query in all.
-
-    Subqueries rather than joins: counting turns and summing usage over the same join would
-    multiply the sums.
-    """
-    turns = Turn.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
-    usages = Usage.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
-    last_turn = turns.annotate(last=Max(Coalesce("ended_at", "started_at", "created_at"))).values("last")
-    return queryset.annotate(
-        turn_count=Coalesce(Subquery(turns.annotate(n=Count("pk")).values("n")), Value(0)),
-        total_tokens=Coalesce(
-            Subquery(usages.annotate(n=Sum("total_tokens")).values("n")),
-            Value(0),
-            output_field=IntegerField(),
-        ),
-        total_cost=Coalesce(
-            Subquery(usages.annotate(n=total_cost()).values("n")),
-            Value(Decimal(0)),
-            output_field=DecimalField(max_digits=TOTAL_COST_DIGITS, decimal_places=6),
-        ),
-        last_turn_at=Subquery(last_turn),
-        elapsed=ExpressionWrapper(
-            Coalesce("ended_at", "last_turn_at") - F("started_at"), output_field=DurationField()
-        ),
-    )
-
-
-def with_figures(conversations: list[Conversation]) -> list[Conversation]:
-    """Set the figures of with_stats (turn_count, total_tokens, total_cost, elapsed) on each of
-    `conversations`, a page of a list, from one grouped query over their own turns and usage.
-
-    with_stats on a list's queryset ran four correlated subqueries per row inside the page's query:
-    at 500 turns a conversation, most of a history or search page's time (docs/performance.md).
-    Here the turns are counted from the index alone, the usage is read once for both sums, and the
-    last turn is read only for a conversation with a start and no end, whose duration runs to it.
-    """
-    if not conversations:
-        return conversations
-    ids = [conversation.pk for conversation in conversations]
-    running = [c.pk for c in conversations if c.ended_at is None and c.started_at is not None]
-    figures = _figure_rows(ids, running)
-    for conversation in conversations:
-        turns, last_turn_at, tokens, cost = figures.get(conversation.pk, (0, None, 0, None))
-        conversation.turn_count = turns
-        conversation.total_tokens = tokens
-        conversation.total_cost = Decimal(0) if cost is None else cost
-        end = conversation.ended_at or last_turn_at
-        started = conversation.started_at
-        conversation.elapsed = end - started if end is not None and started is not None else None
-    return conversations
-
-
-def _figure_rows(ids: list, running: list) -> dict:
-    """{conversation id: (turns, last turn's time, tokens, cost)} of the conversations `ids`, the last
-    turn only for those of `running` (else None): one UNION ALL of grouped queries, one row per
-    conversation and part.
-
-    Plain SQL: built by the ORM, this query's construction cost more CPU than the page's rendering
-    (1.9 ms against 0.3 ms, docs/performance.md). Its values go through the same converters as the
-    ORM's (SQLite returns text and floats)."""
-    connection = connections[Turn.objects.db]
-    types = connection.data_types
-    cost_type = types["DecimalField"] % {"max_digits": TOTAL_COST_DIGITS, "decimal_places": 6}
-    id_field = Conversation._meta.pk
-    by_value = {id_field.get_db_prep_value(pk, connection): pk for pk in ids}
-    marks = ", ".join(["%s"] * len(ids))
-    turn_table, usage_table = Turn._meta.db_table, Usage._meta.db_table
-    sql = (
-        f"SELECT conversation_id, COUNT(*), CAST(NULL AS {types['DateTimeField']}), "
-        f"CAST(NULL AS {types['BigIntegerField']}), CAST(NULL AS {cost_type}) "
-        f"FROM {turn_table} WHERE conversation_id IN ({marks}) GROUP BY conversation_id "
-        f"UNION ALL SELECT conversation_id, NULL, NULL, SUM(total_tokens), SUM(cost) "
-        f"FROM {usage_table} WHERE conversation_id IN ({marks}) GROUP BY conversation_id"
-    )
-    params = [*by_value, *by_value]
-    if running:
-        sql += (
-            " UNION ALL SELECT conversation_id, NULL, MAX(COALESCE(ended_at, started_at, created_at)), NULL, NULL "
-            f"FROM {turn_table} WHERE conversation_id IN ({', '.join(['%s'] * len(running))}) "
-            "GROUP BY conversation_id"
-        )
-        params += [id_field.get_db_prep_value(pk, connection) for pk in running]
-    time_value = Value(None, output_field=DateTimeField())
-    cost_value = Value(None, output_field=DecimalField(max_digits=TOTAL_COST_DIGITS, decimal_places=6))
-    converters = [
-        (2, time_value, connection.ops.get_db_converters(time_value)),
-        (4, cost_value, connection.ops.get_db_converters(cost_value)),
-    ]
-    figures: dict = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            row = list(row)
-            for index, expression, functions in converters:
-                for convert in functions:
-                    row[index] = convert(row[index], expression, connection)
-            known = figures.setdefault(by_value[row[0]], [0, None, 0, None])
-            for index, value in enumerate(row[1:]):
-                if value is not None:
-                    known[index] = value
-    return figures
-
-
 def total_cost() -> Sum:
     """The sum of usage costs, typed wide enough for any number of rows."""
     return Sum("cost", output_field=DecimalField(max_digits=TOTAL_COST_DIGITS, decimal_places=6))
@@ -200,14 +82,13 @@ def spent_on(*, day) -> Decimal:
 
 
 def owned_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """The user's conversations, newest first, without figures: a list adds them to its page
-    (with_figures)."""
+    """The user's conversations, newest first, with their figures (stored on each: figures.py)."""
     return Conversation.objects.for_user(user).order_by("-created_at", "pk")
 
 
 def account_conversations(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """The user's conversations, newest first, with their stats (every one of them: the exports)."""
-    return with_stats(owned_conversations(user=user))
+    """The user's conversations, newest first, every one of them (the exports)."""
+    return owned_conversations(user=user)
 
 
 def account_counts(*, user: AbstractBaseUser) -> dict:
@@ -299,7 +180,7 @@ def transcript(*, conversation: Conversation) -> Iterator[dict]:
 
 
 def transcripts(conversations: QuerySet[Conversation]) -> Iterator[tuple[Conversation, Iterator[dict]]]:
-    """Each conversation of `conversations` (annotated by with_stats), newest first, with its turns as
+    """Each conversation of `conversations`, newest first, with its turns as
     `transcript` gives them, handed out one by one so that memory stays flat however big the account.
 
     Small conversations are read together, about BATCH_TURNS turns to a query (one sorted query for

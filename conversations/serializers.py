@@ -297,7 +297,7 @@ class TurnSerializer(serializers.ModelSerializer):
 class ConversationSerializer(serializers.ModelSerializer):
     """A conversation with its turn count, tokens and estimated cost."""
 
-    # The totals come from selectors.with_stats (one conversation) or with_figures (a page of a list).
+    # The totals are stored on the conversation (conversations/figures.py).
 
     title = serializers.CharField(read_only=True)
     display_title = serializers.CharField(read_only=True)

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Max, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from conversations import prices, selectors, turn_insert, upstreams
+from conversations import figures, prices, selectors, turn_insert, upstreams
 from conversations.models import TURN_FIELDS, USAGE_COST_MAX, USAGE_COUNTS, Conversation, Turn, Usage
 from conversations.upstreams import TokenCounts, live
 from core.errors import ServiceError
@@ -106,15 +107,17 @@ def _record_turn(conversation: Conversation, body: dict) -> tuple[Turn, bool]:
     with transaction.atomic():
         turn = _insert_turn(conversation, values)
         created = moved = turn is not None
+        earlier = False
         if not created:
-            turn, moved = _update_turn(conversation, body["item_id"], values)
+            turn, moved, earlier = _update_turn(conversation, body["item_id"], values)
         if moved:
             _pull_successors(conversation, turn)
+        usage_change = (0, Decimal(0))
         if body.get("usage"):
-            _record_usage(conversation, turn, body["usage"])
+            usage_change = _record_usage(conversation, turn, body["usage"], created=created)
         elif created:
             Turn.usage.related.set_cached_value(turn, None)  # known to have none: no query to ask
-        _touch_conversation(conversation, turn)
+        _touch_conversation(conversation, turn, created=created, usage_change=usage_change, earlier=earlier)
     return turn, created
 
 
@@ -134,13 +137,15 @@ def _insert_turn(conversation: Conversation, values: dict) -> Turn | None:
     return turn
 
 
-def _update_turn(conversation: Conversation, item_id: str, values: dict) -> tuple[Turn, bool]:
-    """Update the stored item; returns it and whether its place changed."""
+def _update_turn(conversation: Conversation, item_id: str, values: dict) -> tuple[Turn, bool, bool]:
+    """Update the stored item; returns it, whether its place changed and whether its time
+    (figures.turn_time) moved earlier."""
     existing = (
         Turn.objects.select_for_update(of=("self",))
         .select_related("usage")
         .get(conversation=conversation, item_id=item_id)
     )
+    time_before = figures.turn_time(existing)
     changed = []
     for field, value in values.items():
         if value is None or value == "":
@@ -153,7 +158,8 @@ def _update_turn(conversation: Conversation, item_id: str, values: dict) -> tupl
         changed += ["position_assigned", "link_depth"]
     if changed:
         existing.save(update_fields=[*changed, "updated_at"])
-    return existing, "position" in changed or "session" in changed
+    moved = "position" in changed or "session" in changed
+    return existing, moved, figures.turn_time(existing) < time_before
 
 
 def _place(conversation: Conversation, turn: Turn, *, session_given: bool) -> None:
@@ -205,8 +211,17 @@ def _pull_successors(conversation: Conversation, turn: Turn) -> None:
     )
 
 
-def _touch_conversation(conversation: Conversation, turn: Turn) -> None:
-    """Last activity (for retention), earliest start, and a title from the first user words: one UPDATE."""
+def _touch_conversation(
+    conversation: Conversation, turn: Turn, *, created: bool, usage_change: tuple, earlier: bool
+) -> None:
+    """Last activity (for retention), earliest start, a title from the first user words, and the
+    stored figures (conversations/figures.py): one UPDATE.
+
+    The figures change by increments, exact however many posts run at once: one more turn when
+    `created`, the change of its usage line (`usage_change`: tokens, cost), and last_turn_at raised
+    to the turn's time. When the turn's time moved `earlier`, the latest may be another turn's: the
+    row is locked, then last_turn_at is recounted (figures.recount explains the order).
+    """
     started = turn.started_at or turn.created_at
     changes = {
         "updated_at": timezone.now(),
@@ -217,6 +232,20 @@ def _touch_conversation(conversation: Conversation, turn: Turn) -> None:
     }
     if turn.role == Turn.Role.USER and turn.text.strip():
         changes["title"] = Case(When(title="", then=Value(title_from_text(turn.text))), default=F("title"))
+    if created:
+        changes["turn_count"] = F("turn_count") + 1
+    tokens, cost = usage_change
+    if tokens:
+        changes["total_tokens"] = F("total_tokens") + tokens
+    if cost:
+        changes["total_cost"] = F("total_cost") + cost
+    if earlier:
+        locked = Conversation.objects.select_for_update(no_key=True).filter(pk=conversation.pk)
+        list(locked.values_list("pk", flat=True))
+        changes["last_turn_at"] = figures.counts()["last_turn_at"]
+    else:
+        moment = Value(figures.turn_time(turn), output_field=Conversation._meta.get_field("last_turn_at"))
+        changes["last_turn_at"] = Greatest(Coalesce("last_turn_at", moment), moment)
     Conversation.objects.filter(pk=conversation.pk).update(**changes)
 
 
@@ -278,8 +307,23 @@ def _new_usage(conversation: Conversation, turn: Turn, usage: dict) -> Usage:
     return Usage(turn=turn, **_usage_fields(conversation, turn, usage))
 
 
-def _record_usage(conversation: Conversation, turn: Turn, usage: dict) -> None:
-    Usage.objects.update_or_create(turn=turn, defaults=_usage_fields(conversation, turn, usage))
+def _record_usage(
+    conversation: Conversation, turn: Turn, usage: dict, *, created: bool
+) -> tuple[int, Decimal]:
+    """Store the turn's usage line (a new one, or the stored one updated); returns the change of its
+    tokens and cost, for the conversation's figures."""
+    fields = _usage_fields(conversation, turn, usage)
+    # A new turn has no line yet; a stored one is updated under the turn's lock, read again here
+    # (the turn's select_related copy may predate a concurrent post that waited on the same lock).
+    line = None if created else Usage.objects.select_for_update().filter(turn=turn).first()
+    if line is None:
+        line = Usage.objects.create(turn=turn, **fields)
+        return line.total_tokens, line.cost
+    before = (line.total_tokens, line.cost)
+    for field, value in fields.items():
+        setattr(line, field, value)
+    line.save()
+    return line.total_tokens - before[0], line.cost - before[1]
 
 
 def record_session_time(
@@ -315,9 +359,14 @@ def record_session_time(
                 stored = getattr(line, field)
                 if value is not None and (stored is None or value > stored):
                     setattr(line, field, value)
+        cost_before = line.cost
         cost = live.time_cost(model=line.model, seconds=line.seconds, paused_seconds=line.paused_seconds)
         line.cost = min(cost, USAGE_COST_MAX) if cost is not None else Decimal(0)
         line.save()
+        if line.cost != cost_before:  # the conversation's figures (figures.py); a time line has no tokens
+            Conversation.objects.filter(pk=conversation.pk).update(
+                total_cost=F("total_cost") + (line.cost - cost_before)
+            )
     return line, created
 
 

@@ -2,8 +2,9 @@
 
 The browser posts each Realtime item once, with its session and position. Such a post is one
 `INSERT … ON CONFLICT DO NOTHING` whose common table expressions also check that the conversation
-is the user's, store the usage row and touch the conversation (last activity, start, title): one
-round trip and one commit, the same rows services.record_turn's transaction writes.
+is the user's, store the usage row and touch the conversation (last activity, start, title, and
+its stored figures: conversations/figures.py): one round trip and one commit, the same rows
+services.record_turn's transaction writes.
 
 Anything else stores nothing here and goes through services.record_turn: a post without a
 position (the server places it), an item already stored (an update), a turn whose server-placed
@@ -116,23 +117,33 @@ def _sql(usage: bool, title: bool) -> str:
         # Server-placed turns that follow this item have to move: services.record_turn does that.
         f"WHERE NOT EXISTS (SELECT 1 FROM {turns} s WHERE s.conversation_id = %s "
         "AND s.position_assigned AND s.previous_item_id = %s) "
-        "ON CONFLICT (conversation_id, item_id) DO NOTHING RETURNING id)"
+        "ON CONFLICT (conversation_id, item_id) DO NOTHING "
+        "RETURNING id, COALESCE(ended_at, started_at, created_at) AS moment)"
     )
     if usage:
         sql += (
             f", new_usage AS (INSERT INTO {Usage._meta.db_table} (turn_id, {_columns(USAGE_COLUMNS)}) "
-            f"SELECT new.id, {', '.join(map(_cast, USAGE_COLUMNS))} FROM new RETURNING id)"
+            f"SELECT new.id, {', '.join(map(_cast, USAGE_COLUMNS))} FROM new RETURNING id, total_tokens, cost)"
         )
-    # Last activity (for retention), the earliest start, and the title when there is none yet.
+    # Last activity (for retention), the earliest start, the figures (figures.py: one more turn, its
+    # usage, the latest turn time; GREATEST skips a NULL), and the title when there is none yet.
     moment = _cast(MOMENT)
     sets = [
         f"updated_at = {moment}",
         f"started_at = CASE WHEN c.started_at IS NULL OR c.started_at > {moment} "
         f"THEN {moment} ELSE c.started_at END",
+        "turn_count = c.turn_count + 1",
+        "last_turn_at = GREATEST(c.last_turn_at, new.moment)",
     ]
+    if usage:
+        sets += [
+            "total_tokens = c.total_tokens + new_usage.total_tokens",
+            "total_cost = c.total_cost + new_usage.cost",
+        ]
     if title:
         sets.append("title = CASE WHEN c.title = '' THEN %s ELSE c.title END")
-    sql += f", touched AS (UPDATE {conversations} c SET {', '.join(sets)} FROM new WHERE c.id = %s) "
+    sources = "new, new_usage" if usage else "new"
+    sql += f", touched AS (UPDATE {conversations} c SET {', '.join(sets)} FROM {sources} WHERE c.id = %s) "
     if usage:
         return sql + "SELECT new.id, new_usage.id FROM new, new_usage"
     return sql + "SELECT new.id, NULL FROM new"

@@ -78,7 +78,6 @@ def conversation_list(request):
             "has_previous": paginated.has_previous(),
         }
     page["previous"], page["next"] = page["number"] - 1, page["number"] + 1
-    rows = selectors.with_figures(rows)
     context = {"page": page, "conversations": rows, "rows_html": history_rows_html(rows, query), "q": query}
     return render(request, "conversations/conversation_list.html", context)
 
@@ -102,14 +101,14 @@ def _detail_context(conversation: Conversation, form: RenameForm) -> dict:
 
 @never_cache
 def conversation_detail(request, pk):
-    conversation = selectors.conversation_with_stats(user=request.user, pk=pk)
+    conversation = selectors.owned_conversation(user=request.user, pk=pk)
     form = RenameForm(initial={"title": conversation.title})
     return render(request, "conversations/conversation_detail.html", _detail_context(conversation, form))
 
 
 @require_POST
 def conversation_rename(request, pk):
-    conversation = selectors.conversation_with_stats(user=request.user, pk=pk)
+    conversation = selectors.owned_conversation(user=request.user, pk=pk)
     form = RenameForm(request.POST)
     if not form.is_valid():
         context = _detail_context(conversation, form)

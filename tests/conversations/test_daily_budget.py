@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from turn_helpers import make_turn
 
+from conversations import figures
 from conversations.models import Conversation, DailyQuota, SessionGrant, Usage
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,7 @@ def spend(user, dollars: str, day=None):
         day=day or timezone.localdate(),
         cost=Decimal(dollars),
     )
+    figures.recount([conversation.pk])
 
 
 def test_below_the_budget_sessions_start(alice_api, bob, upstream):

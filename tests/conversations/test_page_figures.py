@@ -1,5 +1,5 @@
-"""The figures of a list's rows (turns, tokens, cost, duration) come from one query over the shown
-conversations only (selectors.with_figures): they must be the figures with_stats gives, on SQLite
+"""The figures of a list's rows (turns, tokens, cost, duration) are stored on each conversation
+(conversations/figures.py): they must be the figures counted from its turns and usage, on SQLite
 and on PostgreSQL, for every kind of conversation, and on every page."""
 
 from datetime import timedelta
@@ -10,7 +10,7 @@ from django.template import Context, Template
 from django.utils import timezone
 from turn_helpers import make_turn
 
-from conversations import selectors
+from conversations import figures, selectors
 from conversations.history_rows import history_rows_html
 from conversations.models import Conversation, Turn, Usage
 
@@ -20,7 +20,7 @@ FIGURES = ("turn_count", "total_tokens", "total_cost", "elapsed")
 
 
 def _usage(conversation, *, tokens=0, cost="0", turn=None, session=None, seconds=None) -> Usage:
-    return Usage.objects.create(
+    line = Usage.objects.create(
         conversation=conversation,
         user=conversation.owner,
         turn=turn,
@@ -30,6 +30,8 @@ def _usage(conversation, *, tokens=0, cost="0", turn=None, session=None, seconds
         session=session,
         seconds=seconds,
     )
+    figures.recount([conversation.pk])  # stored directly: the figures as the write paths keep them
+    return line
 
 
 @pytest.fixture
@@ -60,10 +62,14 @@ def _figures(conversation) -> tuple:
     return tuple(getattr(conversation, name) for name in FIGURES)
 
 
-def test_the_figures_are_those_of_with_stats_for_every_kind_of_conversation(alice, every_kind):
-    expected = {c.pk: _figures(c) for c in selectors.with_stats(Conversation.objects.filter(owner=alice))}
-    shown = selectors.with_figures(list(selectors.owned_conversations(user=alice)))
-    assert {c.pk: _figures(c) for c in shown} == expected
+def test_the_figures_are_those_counted_for_every_kind_of_conversation(alice, every_kind):
+    counted = figures.counted(Conversation.objects.filter(owner=alice))
+    expected = {
+        c.pk: (c.counted_turn_count, c.counted_total_tokens, c.counted_total_cost, c.counted_last_turn_at)
+        for c in counted
+    }
+    shown = list(selectors.owned_conversations(user=alice))
+    assert {c.pk: (*_figures(c)[:3], c.last_turn_at) for c in shown} == expected
     by_title = {c.title: c for c in shown}
     assert _figures(by_title["ended"]) == (3, 303, Decimal("0.000150"), timedelta(minutes=5))
     assert by_title["running"].elapsed == timedelta(seconds=70)  # to its last turn's start
@@ -147,11 +153,10 @@ def test_the_rows_read_as_the_template_loop_wrote_them(alice, every_kind, query)
     Turn.objects.bulk_create(  # a turn count with a thousands separator
         Turn(conversation=long, item_id=f"t{i}", role="user", position=i, text="") for i in range(1001)
     )
+    figures.recount([long.pk])
     owned = selectors.owned_conversations(user=alice)
     found = selectors.search_conversations(owned, query) if query else owned
-    expected = Template(TEMPLATE_ROWS).render(
-        Context({"conversations": list(selectors.with_stats(found)), "q": query})
-    )
-    assert history_rows_html(selectors.with_figures(list(found)), query) == expected
+    expected = Template(TEMPLATE_ROWS).render(Context({"conversations": list(found), "q": query}))
+    assert history_rows_html(list(found), query) == expected
     if query == "oslo":
         assert "<mark>" in expected

@@ -9,7 +9,6 @@ import pytest
 from django.test import Client
 from turn_helpers import USAGE, turn_body, turns_url
 
-from conversations import selectors
 from conversations.models import Conversation, Usage
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +80,7 @@ def test_each_session_has_its_own_line_and_the_conversation_total_adds_them(alic
     alice_api.post(usage_url(live_conversation), {"session": 1, "seconds": 60}, format="json")
     alice_api.post(usage_url(live_conversation), {"session": 2, "seconds": 120}, format="json")
     alice_api.post(turns_url(live_conversation), turn_body("call_W1", "tool", name="get_weather", session=2, usage=BACKEND_USAGE), format="json")  # fmt: skip
-    conversation = selectors.with_stats(Conversation.objects.filter(pk=live_conversation.pk)).get()
+    conversation = Conversation.objects.get(pk=live_conversation.pk)
     assert conversation.total_cost == Decimal("0.05") + Decimal("0.1") + BACKEND_COST
     assert conversation.total_tokens == 836
     listed = alice_api.get("/api/conversations/").json()["results"][0]

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from turn_helpers import make_turn
 
-from conversations import exports, selectors, sql_json
+from conversations import exports, figures, selectors, sql_json
 from conversations.models import Conversation, Turn, Usage
 
 pytestmark = [
@@ -45,7 +45,7 @@ def assert_same_file(owner) -> list:
 
 
 def usage(turn: Turn, cost: str, **counts) -> Usage:
-    return Usage.objects.create(
+    line = Usage.objects.create(
         turn=turn,
         conversation=turn.conversation,
         user=turn.conversation.owner,
@@ -54,6 +54,8 @@ def usage(turn: Turn, cost: str, **counts) -> Usage:
         cost=Decimal(cost),
         **counts,
     )
+    figures.recount([turn.conversation_id])  # stored directly: the figures as a write path keeps them
+    return line
 
 
 @pytest.fixture

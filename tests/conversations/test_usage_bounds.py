@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from turn_helpers import USAGE, make_turn, turn_body, turns_url
 
-from conversations import exports
+from conversations import exports, figures
 from conversations.models import USAGE_COST_MAX, Turn, Usage
 from conversations.serializers import USAGE_TOKENS_MAX
 
@@ -73,6 +73,7 @@ def costly_conversation(alice_conversation):
         )
         for turn in turns
     )
+    figures.recount([alice_conversation.pk])
     return alice_conversation
 
 

@@ -1,5 +1,6 @@
 """Builders shared by the conversation tests: turn bodies as the browser posts them, and stored turns."""
 
+from conversations import figures
 from conversations.models import Turn
 
 # The usage object of response.done in docs/realtime-api.md, "Usage and cost".
@@ -25,10 +26,14 @@ def turn_body(item_id: str, role: str = "user", **fields) -> dict:
 
 
 def make_turn(conversation, item_id: str, role: str = "user", *, position: int = 0, **fields) -> Turn:
+    """A turn stored directly (not through the turn API), with the conversation's stored figures
+    recounted as a write path would have kept them."""
     fields.setdefault("text", f"text of {item_id}")
-    return Turn.objects.create(
+    turn = Turn.objects.create(
         conversation=conversation, item_id=item_id, role=role, position=position, **fields
     )
+    figures.recount([conversation.pk])
+    return turn
 
 
 def turns_url(conversation) -> str:

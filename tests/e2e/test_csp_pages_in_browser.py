@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from playwright.sync_api import expect
 
+from conversations import figures
 from conversations.models import Conversation, Turn, Usage
 from tests.e2e.conftest import csp_violations, log_in
 
@@ -29,6 +30,7 @@ def history(django_user_model):
         position=1,
     )
     Usage.objects.create(turn=turn, conversation=conversation, user=alice, day="2025-01-14", total_tokens=5)
+    figures.recount([conversation.pk])
     return alice, conversation
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Preference
 from accounts.services import create_api_token
+from conversations import figures
 from conversations.models import Conversation, DailyQuota, SessionGrant, Turn, Usage
 
 MAX_DEPTH = 4  # Usage -> Turn -> Conversation -> owner is three hops
@@ -76,6 +77,7 @@ def give_everything(user, *, conversations: int = 2, turns: int = 3) -> None:
                     total_tokens=30,
                     cost=Decimal("0.001"),
                 )
+        figures.recount([conversation.pk])  # stored directly: the figures as the write paths keep them
 
 
 def _paths_to_users(model: type[Model], depth: int = MAX_DEPTH) -> list[str]:

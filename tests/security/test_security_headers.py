@@ -14,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 from html_checks import executable_problems, parse_csp, scan
 
 from accounts.services import create_api_token, get_preference
+from conversations import figures
 from conversations.models import DailyQuota, SessionGrant, Turn, Usage
 from tests.conftest import PASSWORD
 
@@ -56,6 +57,7 @@ def history(alice, alice_conversation, staff):
     Usage.objects.create(
         turn=user, conversation=alice_conversation, user=alice, day="2025-01-14", total_tokens=10
     )
+    figures.recount([alice_conversation.pk])
     SessionGrant.objects.create(user=alice, conversation=alice_conversation, outcome="granted")
     DailyQuota.objects.create(user=alice, day="2025-01-14", used=1)
     create_api_token(user=alice, name="backup script", lifetime=None)
