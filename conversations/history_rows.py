@@ -8,16 +8,19 @@ functions as the filters or exact equivalents, and each row is ROW_HTML filled w
 cells, so the page reads exactly as before.
 """
 
+import functools
 import uuid
 from decimal import ROUND_HALF_UP, Context, Decimal
 from html import escape as escape_text
 
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import get_current_timezone
+from django.utils.translation import get_language
 
 from conversations import search
 from conversations.formatting import format_duration
@@ -27,6 +30,7 @@ NO_DURATION = "—"
 COST_PLACES = Decimal("0.0001")
 COST_CONTEXT = Context(prec=40)  # any sum of costs (TOTAL_COST_DIGITS) keeps all its digits
 _ANY_ID = uuid.UUID(int=0)
+_ANY_ID_TEXT = str(_ANY_ID)
 # One <tr> of templates/conversations/conversation_list.html's table, with the whitespace the
 # template loop had around it.
 ROW_HTML = """
@@ -73,16 +77,27 @@ def history_rows(conversations: list[Conversation], query: str = "") -> list[dic
     ""), created_iso, created_text, duration, turns, and cost (None when the model has no price)."""
     # One reverse() for the page: the rows' URLs differ only by the id.
     detail_url = reverse("conversations:detail", args=[_ANY_ID])
-    months = {month: str(name).title() for month, name in MONTHS_3.items()}  # translated once
+    months = _months(get_language())
     point = get_format("DECIMAL_SEPARATOR")
-    return [_row(conversation, query, detail_url, months, point) for conversation in conversations]
+    # What template_localtime does to each date (~8 µs a call), with the time zone looked up once.
+    zone = get_current_timezone() if settings.USE_TZ else None
+    return [_row(conversation, query, detail_url, months, point, zone) for conversation in conversations]
 
 
-def _row(conversation: Conversation, query: str, detail_url: str, months: dict, point: str) -> dict:
-    created = template_localtime(conversation.created_at)
+@functools.cache
+def _months(language: str | None) -> dict:
+    """The date filter's month abbreviations ("M") in the active language: translating the twelve
+    names for every page cost more than a tenth of its rows."""
+    return {month: str(name).title() for month, name in MONTHS_3.items()}
+
+
+def _row(conversation: Conversation, query: str, detail_url: str, months: dict, point: str, zone) -> dict:
+    created = conversation.created_at
+    if zone is not None and created.utcoffset() is not None:
+        created = created.astimezone(zone)
     snippet = getattr(conversation, "search_snippet", None)
     return {
-        "url": detail_url.replace(str(_ANY_ID), str(conversation.pk)),
+        "url": detail_url.replace(_ANY_ID_TEXT, str(conversation.pk)),
         "title": conversation.display_title,
         "active": conversation.status == Conversation.Status.ACTIVE,
         "snippet": search.highlight(snippet, query) if snippet else "",
@@ -90,9 +105,15 @@ def _row(conversation: Conversation, query: str, detail_url: str, months: dict, 
         # The date filter's "M j, Y H:i"
         "created_text": f"{months[created.month]} {created.day}, {created.year:04d} {created:%H:%M}",
         "duration": format_duration(conversation.elapsed) or NO_DURATION,
-        "turns": intcomma(conversation.turn_count),
+        "turns": _count(conversation.turn_count),
         "cost": _cost(conversation.total_cost, point) if conversation.price_known else None,
     }
+
+
+def _count(number: int) -> str:
+    """What the intcomma filter shows: below 1,000 no separator is possible (intcomma formats a number
+    for the locale, ~11 µs)."""
+    return str(number) if 0 <= number < 1000 else intcomma(number)
 
 
 def _cost(amount: Decimal, point: str) -> str:

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +13,6 @@ from conversations import search, selectors, services
 from conversations.forms import RenameForm
 from conversations.history_rows import history_rows_html
 from conversations.models import Conversation
-from conversations.pagination import counted_page
 
 PAGE_SIZE = 20
 EXPORT_FORMATS = [
@@ -69,7 +68,7 @@ def conversation_list(request):
     else:
         paginator = Paginator(conversations, PAGE_SIZE)
         number = request.GET.get("page")
-        paginated = counted_page(paginator, number or 1) or paginator.get_page(number)
+        paginated = _history_page(request.user, paginator, number or 1) or paginator.get_page(number)
         rows = list(paginated.object_list)
         page = {
             "number": paginated.number,
@@ -80,6 +79,22 @@ def conversation_list(request):
     page["previous"], page["next"] = page["number"] - 1, page["number"] + 1
     context = {"page": page, "conversations": rows, "rows_html": history_rows_html(rows, query), "q": query}
     return render(request, "conversations/conversation_list.html", context)
+
+
+def _history_page(user, paginator: Paginator, number) -> Page | None:
+    """Page `number` with rows, read with its count in one statement (selectors.history_page); None
+    otherwise: the paginator's get_page() then decides, as counted_page leaves it to."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        return None
+    if number < 1:
+        return None
+    rows, count = selectors.history_page(user=user, number=number, per_page=paginator.per_page)
+    if not rows:
+        return None
+    paginator.count = count
+    return Page(rows, number, paginator)
 
 
 def _page_number(text: str | None) -> int:
