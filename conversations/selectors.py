@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from conversations import search
+from conversations import search, turn_insert
 from conversations.models import (
     TOTAL_COST_DIGITS,
     TURN_FIELDS,
@@ -114,7 +114,10 @@ def history_page(*, user: AbstractBaseUser, number: int, per_page: int) -> tuple
     connection = connections[Conversation.objects.db]
     sql, converters = _history_sql(connection.vendor)
     owner = Conversation._meta.get_field("owner").get_db_prep_value(user.pk, connection)
-    with connection.cursor() as cursor:
+    # PostgreSQL: prepared once per database connection, as the ingest statement (turn_insert.py),
+    # so that the server neither parses nor plans it again for every page.
+    postgresql = connection.vendor == "postgresql"
+    with turn_insert._prepared_cursor(connection) if postgresql else connection.cursor() as cursor:
         cursor.execute(sql, [owner, owner, per_page, (number - 1) * per_page])
         rows = cursor.fetchall()
     if not rows:
