@@ -3,6 +3,7 @@ whatever the transcript holds (long deployment names, tool names, unbroken JSON 
 
 import pytest
 
+from conversations import figures
 from conversations.models import Conversation, Turn
 from tests.e2e.conftest import log_in
 
@@ -45,6 +46,7 @@ def long_transcript(django_user_model, monkeypatch):
     ]
     for position, fields in enumerate(turns):
         Turn.objects.create(conversation=conversation, item_id=f"i{position}", position=position, **fields)
+    figures.recount([conversation.pk])  # stored directly: the figures as the write paths keep them
     return alice, conversation
 
 
