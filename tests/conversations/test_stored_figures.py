@@ -211,8 +211,8 @@ def test_concurrent_posts_of_every_kind_add_up(alice, alice_conversation):
 
 # --- The migration that fills the figures in ------------------------------------------------------
 
-BEFORE = [("conversations", "0007_turn_stored_search_vector")]
-AFTER = [("conversations", "0008_conversation_stored_figures")]
+BEFORE = [("conversations", "0008_turn_drop_conversation_index")]
+AFTER = [("conversations", "0009_conversation_stored_figures")]
 
 
 def _migrate(targets):

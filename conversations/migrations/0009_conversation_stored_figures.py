@@ -29,7 +29,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conversations", "0007_turn_stored_search_vector"),
+        ("conversations", "0008_turn_drop_conversation_index"),
     ]
 
     operations = [
