@@ -649,6 +649,10 @@ def main() -> None:
     seed.prepare()
     cache.clear()
     fixtures = seed.seed(export_sizes=EXPORT_SIZES, history_sizes=HISTORY_SIZES)
+    # Planner statistics, as autovacuum would gather them on a deployment: without them PostgreSQL
+    # reads and sorts all of a user's conversations instead of walking the (owner, created) index.
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ANALYZE")
     connections.close_all()
     log(f"seeded in {time.monotonic() - started:.0f}s; starting the fake upstream and gunicorn")
 
