@@ -117,7 +117,7 @@ def history_page(*, user: AbstractBaseUser, number: int, per_page: int) -> tuple
     # PostgreSQL: prepared once per database connection, as the ingest statement (turn_insert.py),
     # so that the server neither parses nor plans it again for every page.
     postgresql = connection.vendor == "postgresql"
-    with turn_insert._prepared_cursor(connection) if postgresql else connection.cursor() as cursor:
+    with turn_insert.prepared_cursor(connection) if postgresql else connection.cursor() as cursor:
         cursor.execute(sql, [owner, owner, per_page, (number - 1) * per_page])
         rows = cursor.fetchall()
     if not rows:

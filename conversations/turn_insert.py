@@ -45,7 +45,7 @@ def insert(turn: Turn, *, title: str, usage: Usage | None, owner_id: int) -> Tur
     if title:
         params.append(title)
     params.append(turn.conversation_id)
-    with _prepared_cursor(db) as cursor:
+    with prepared_cursor(db) as cursor:
         cursor.execute(_sql(usage is not None, bool(title)), params)
         found = cursor.fetchone()
     if found is None:
@@ -82,7 +82,7 @@ class _PreparedCursor(psycopg.Cursor):
         return super()._maybe_prepare_gen(pgq, **kwargs)
 
 
-def _prepared_cursor(db):
+def prepared_cursor(db):
     db.ensure_connection()
     raw = db.connection
     if raw.prepare_threshold is None:
