@@ -4,16 +4,15 @@ without usage (PostgreSQL), record_turn's transaction (SQLite, placed turns, ret
 transcripts, usage posted later), GPT-Live session time, the admin's deletions, concurrent posts,
 and the migration that fills them in for existing conversations."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
-from turn_helpers import USAGE, USAGE_COST, turn_body, turns_url
+from turn_helpers import THREADS, USAGE, USAGE_COST, run_in_threads, turn_body, turns_url
 
 from conversations import figures, services
 from conversations.models import FIGURES, Conversation, Turn, Usage
@@ -152,28 +151,6 @@ def test_saving_a_stored_conversation_never_writes_its_figures_back(alice_api, a
 
 
 # --- Concurrent posts (PostgreSQL) -----------------------------------------------------------------
-
-THREADS = 8
-
-
-def run_in_threads(work):
-    barrier, errors = threading.Barrier(THREADS), []
-
-    def target(index):
-        try:
-            barrier.wait()
-            work(index)
-        except Exception as exc:  # reported below, a thread cannot fail the test itself
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 @pytest.mark.django_db(transaction=True)

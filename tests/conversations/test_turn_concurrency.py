@@ -1,10 +1,8 @@
 """Concurrent posts of the same turns (several tabs, retries) on PostgreSQL, with real threads."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
-from turn_helpers import USAGE, turn_body
+from django.db import connection
+from turn_helpers import THREADS, USAGE, run_in_threads, turn_body
 
 from conversations import services
 from conversations.models import Turn, Usage
@@ -16,29 +14,6 @@ pytestmark = [
         reason="SQLite serialises every write, so it cannot show a race; CI runs this on PostgreSQL.",
     ),
 ]
-
-THREADS = 8
-
-
-def run_in_threads(work):
-    barrier = threading.Barrier(THREADS)
-    errors = []
-
-    def target(index):
-        try:
-            barrier.wait()
-            work(index)
-        except Exception as exc:  # reported below, a thread cannot fail the test itself
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 def test_the_same_turn_posted_at_once_from_many_tabs_is_stored_once(alice_conversation):

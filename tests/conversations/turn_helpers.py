@@ -1,4 +1,9 @@
-"""Builders shared by the conversation tests: turn bodies as the browser posts them, and stored turns."""
+"""Builders shared by the conversation tests: turn bodies as the browser posts them, stored turns,
+and posts from several threads at once."""
+
+import threading
+
+from django.db import connections
 
 from conversations import figures
 from conversations.models import Turn
@@ -38,3 +43,27 @@ def make_turn(conversation, item_id: str, role: str = "user", *, position: int =
 
 def turns_url(conversation) -> str:
     return f"/api/conversations/{conversation.pk}/turns/"
+
+
+THREADS = 8
+
+
+def run_in_threads(work):
+    """Run work(index) in THREADS threads released together; fail if any of them raised."""
+    barrier, errors = threading.Barrier(THREADS), []
+
+    def target(index):
+        try:
+            barrier.wait()
+            work(index)
+        except Exception as exc:  # reported below, a thread cannot fail the test itself
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
