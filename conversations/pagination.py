@@ -12,16 +12,23 @@ from conversations import search
 TOTAL = "paginator_total"
 
 
+def row_page_number(number) -> int | None:
+    """`number` as a page number that can have rows (an integer from 1); None for anything else
+    ("last", "x", 0), which the paginator's own page() or get_page() then answers."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 1 else None
+
+
 def counted_page(paginator: Paginator, number) -> Page | None:
     """Page `number` of the paginator's queryset, with the paginator's count, from one query (the
     count is a subquery of the page's). None when `number` is not a page with rows: the
     paginator's own page() or get_page() then decides, with a count of its own.
     """
-    try:
-        number = int(number)
-    except (TypeError, ValueError):
-        return None
-    if number < 1:
+    number = row_page_number(number)
+    if number is None:
         return None
     queryset = paginator.object_list
     count = Func(F("pk"), function="COUNT", output_field=IntegerField())  # not an aggregate: no GROUP BY
