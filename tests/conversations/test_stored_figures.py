@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
+from migration_helpers import migrate_to, migrate_to_latest
 from turn_helpers import THREADS, USAGE, USAGE_COST, run_in_threads, turn_body, turns_url
 
 from conversations import figures, services
@@ -192,17 +192,10 @@ BEFORE = [("conversations", "0008_turn_drop_conversation_index")]
 AFTER = [("conversations", "0009_conversation_stored_figures")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_in_the_figures_of_existing_conversations(alice):
     try:
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         conversations = old.get_model("conversations", "Conversation").objects
         turns, usages = (
             old.get_model("conversations", "Turn").objects,
@@ -228,9 +221,9 @@ def test_the_migration_fills_in_the_figures_of_existing_conversations(alice):
             seconds=Decimal(60),
             cost=Decimal("0.05"),
         )
-        _migrate(AFTER)
+        migrate_to(AFTER)
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
     every = Conversation.objects.filter(owner=alice)
     assert_stored_as_counted(*every)
     by_title = {conversation.title: conversation for conversation in every}

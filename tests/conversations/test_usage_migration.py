@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
+from migration_helpers import migrate_to, migrate_to_latest
 
 from conversations.models import USAGE_COST_MAX, USAGE_COUNT_MAX, Usage
 
@@ -23,16 +23,9 @@ BEFORE = [("conversations", "0002_turn_link_placement")]
 AFTER = [("conversations", "0003_bound_usage_columns")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 def test_the_bounds_migration_repairs_rows_stored_out_of_range(alice):
     try:
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         conversation = old.get_model("conversations", "Conversation").objects.create(
             owner_id=alice.pk, model="gpt-realtime"
         )
@@ -49,9 +42,9 @@ def test_the_bounds_migration_repairs_rows_stored_out_of_range(alice):
             total_tokens=10**12,
             cost=Decimal("64000000.000000"),
         )
-        _migrate(AFTER)
+        migrate_to(AFTER)
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
 
     usage = Usage.objects.get()
     assert (usage.audio_out, usage.total_tokens, usage.cost) == (
